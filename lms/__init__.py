@@ -1,0 +1,57 @@
+"""RNGT LMS: the learning platform of the Regional Network of Gender Trainers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from jinja2 import StrictUndefined
+
+from lms.config import ROOT, ConfigError, build_config
+
+csrf = CSRFProtect()
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: defaults, then the environment, then ``config``."""
+    from lms import access, cli, db, errors, i18n, migrate, navigation, web
+    from lms.account.views import bp as account_bp
+    from lms.audit.views import bp as audit_bp
+    from lms.auth import sessions
+    from lms.auth.views import bp as auth_bp
+    from lms.dashboard.views import bp as dashboard_bp
+    from lms.people.views import bp as people_bp
+
+    settings = build_config(config)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(settings["INSTANCE_DIR"]),
+    )
+    app.config.update(settings)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    if app.config.get("TESTING"):
+        # A typo in a template fails the test instead of rendering as an empty string.
+        app.jinja_env.undefined = StrictUndefined
+
+    # Order matters: the id converter before any route; session timeouts before access rules.
+    web.init_app(app)
+    db.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    sessions.init_app(app)
+    access.init_app(app)
+    errors.init_app(app)
+    navigation.init_app(app)
+
+    for blueprint in (auth_bp, dashboard_bp, account_bp, people_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)
+
+    if app.config["LMS_ENV"] == "production":
+        migrate.require_head(app)
+    return app

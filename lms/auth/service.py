@@ -1,0 +1,42 @@
+"""Logging in: credentials, throttling and the audit trail around them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lms import db
+from lms.audit.service import Action, record, record_now
+from lms.auth import throttle
+from lms.auth.passwords import verify_password
+from lms.models import User
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None = None
+    throttled: throttle.Throttle | None = None
+
+
+def authenticate(session: Session, email: str, password: str, ip: str | None) -> LoginResult:
+    """Check credentials for ``email`` unless throttled. Every outcome is audited.
+
+    While an account or address is throttled even the right password is refused, so
+    guessing gains nothing by continuing.
+    """
+    email = email.strip().lower()
+    blocked = throttle.check(session, email, ip)
+    if blocked is not None:
+        record_now(Action.LOGIN_THROTTLED, actor=None, subject=email)
+        return LoginResult(throttled=blocked)
+    user = session.scalar(sa.select(User).where(User.email == email))
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not password_ok or not user.is_active:
+        # Committed on its own: the failure must count even though nothing else is saved.
+        record_now(Action.LOGIN_FAILED, actor=None, subject=email)
+        return LoginResult()
+    user.last_login_at = db.utcnow()
+    record(session, Action.LOGIN, actor=user, subject=email)
+    return LoginResult(user=user)

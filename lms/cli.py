@@ -1,0 +1,104 @@
+"""``flask --app app lms ...``: thin wrappers over the same services the web uses."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from lms import db, migrate
+from lms.auth.passwords import password_problems
+from lms.models import Category, Country, Role, Sex, User
+from lms.people import service as people
+from lms.reference import load_reference_data
+
+lms_cli = AppGroup("lms", help="RNGT LMS administration.")
+
+
+@lms_cli.command("init")
+def init_command() -> None:
+    """Upgrade the database schema to the latest version and load reference data.
+
+    Safe to run again at any time: it only adds what is missing.
+    """
+    engine = db.get_engine()
+    migrate.upgrade(engine)
+    with db.new_session() as session:
+        load_reference_data(session)
+        session.commit()
+    click.echo(f"Database ready at revision {migrate.current_revision(engine)}.")
+
+
+@lms_cli.command("create-user")
+@click.option("--email", required=True, help="Login email address.")
+@click.option("--name", "full_name", required=True, help="Full name, in Latin or Cyrillic.")
+@click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]), help="Repeat for several roles.")
+@click.option("--country", "country_code", default="REG", show_default=True, help="BA, ME, MK, RS or REG.")
+@click.option("--scope", "scope_code", default=None, help="Limit coordinator/trainer roles to this country (BA, ME, MK, RS).")
+@click.option("--sex", type=click.Choice([s.value for s in Sex]), default=Sex.NOT_RECORDED.value, show_default=True)
+@click.option("--category", type=click.Choice([c.value for c in Category]), default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
+def create_user_command(
+    email: str,
+    full_name: str,
+    roles: tuple[str, ...],
+    country_code: str,
+    scope_code: str | None,
+    sex: str,
+    category: str | None,
+    password_stdin: bool,
+) -> None:
+    """Create a person with a login (for example the first administrator)."""
+    with db.new_session() as session:
+        country = session.scalar(sa.select(Country).where(Country.code == country_code.upper()))
+        scope = session.scalar(sa.select(Country).where(Country.code == scope_code.upper())) if scope_code else None
+        if country is None or (scope_code and scope is None):
+            raise click.UsageError("Unknown country code; run `flask --app app lms init` first if none exist.")
+        password = _read_password(password_stdin)
+        problems = password_problems(password, email=email, full_name=full_name)
+        if problems:
+            raise click.UsageError(" ".join(problems))
+        data = people.PersonData(
+            full_name=full_name.strip(),
+            email=email,
+            country_id=country.id,
+            sex=Sex(sex),
+            category=Category(category) if category else None,
+        )
+        try:
+            person = people.create_person(session, data, actor=None)
+            people.set_roles(session, person, {Role(r): scope.id if scope else None for r in roles}, actor=None)
+        except people.PeopleError as error:
+            raise click.UsageError(error.message) from error
+        people.set_password(session, person, password)
+        session.commit()
+        click.echo(f"Created {person.email} with roles: {', '.join(sorted(roles)) or 'none'}.")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@lms_cli.command("demo")
+def demo_command() -> None:
+    """Load the demonstration data (refused in production)."""
+    from lms.demo import DEMO_PASSWORD, load_demo
+
+    if current_app.config["LMS_ENV"] == "production":
+        raise click.ClickException("Demo data is never loaded in production.")
+    with db.new_session() as session:
+        if session.scalar(sa.select(sa.func.count()).select_from(User)):
+            click.echo("The database already has people; demo data not loaded.")
+            return
+        summary = load_demo(session)
+        session.commit()
+    click.echo(f"Demo data loaded: {summary}. Every demo account's password is {DEMO_PASSWORD!r}.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(lms_cli)

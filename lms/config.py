@@ -1,0 +1,119 @@
+"""Configuration: defaults, then the environment, then an explicit override dict.
+
+Environment variables (all optional in development):
+
+- ``LMS_ENV``: ``development`` (default) or ``production``.
+- ``LMS_DATABASE_URL``: SQLAlchemy URL; default is an SQLite file under ``instance/``.
+- ``LMS_SECRET_KEY``: signs sessions and CSRF tokens. In development it is generated once
+  and kept in ``instance/secret_key``; production refuses to start without it.
+- ``LMS_SESSION_COOKIE_SECURE``: ``1``/``0``; on by default in production, where turning
+  it off is refused.
+- ``LMS_PROXY_COUNT``: number of trusted reverse proxies in front of the app (for the
+  client address used by login throttling and the audit log).
+- ``LMS_TARGET_TRAINED``: the programme's target of unique staff trained.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+
+#: Secrets shorter than this are refused in production.
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app must not start."""
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret(instance_dir: Path) -> str:
+    """Return the development secret, creating it once so sessions survive restarts."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting at once must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secret)
+    return secret
+
+
+def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the app configuration: defaults, then environment, then ``override``."""
+    override = dict(override or {})
+    env = override.get("LMS_ENV") or os.environ.get("LMS_ENV", "development")
+    if env not in {"development", "production"}:
+        raise ConfigError(f"LMS_ENV must be 'development' or 'production', not {env!r}")
+    production = env == "production"
+    instance_dir = Path(override.get("INSTANCE_DIR") or INSTANCE_DIR)
+
+    config: dict[str, Any] = {
+        "LMS_ENV": env,
+        "INSTANCE_DIR": instance_dir,
+        "DATABASE_URL": os.environ.get("LMS_DATABASE_URL")
+        or f"sqlite:///{instance_dir / 'lms.sqlite3'}",
+        "SECRET_KEY": os.environ.get("LMS_SECRET_KEY"),
+        "SESSION_COOKIE_SECURE": _env_flag("LMS_SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "__Host-lms_session" if production else "lms_session",
+        # Idle and absolute session lifetimes (ASVS 7.3.1, 7.3.2).
+        "SESSION_IDLE_TIMEOUT": timedelta(minutes=60),
+        "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "WTF_CSRF_SSL_STRICT": production,
+        # Login throttling: failures per account (since its last success) and per address.
+        "LOGIN_FAILURE_WINDOW": timedelta(minutes=15),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": 50,
+        "INVITATION_LIFETIME": timedelta(days=14),
+        "PROXY_COUNT": int(os.environ.get("LMS_PROXY_COUNT", "0") or 0),
+        "BABEL_DEFAULT_LOCALE": "en",
+        # The four countries share one time zone; dates are stored in UTC.
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Belgrade",
+        "PEOPLE_PER_PAGE": 25,
+        "TARGET_TRAINED": int(os.environ.get("LMS_TARGET_TRAINED", "4700") or 4700),
+    }
+    config.update(override)
+    config["LMS_ENV"] = env
+
+    if production:
+        _check_production(config)
+    elif not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _development_secret(instance_dir)
+    return config
+
+
+def _check_production(config: dict[str, Any]) -> None:
+    """Fail closed: refuse to start production with an unsafe configuration (R9)."""
+    secret = config.get("SECRET_KEY") or ""
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"LMS_SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} "
+            "characters in production, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if not config.get("SESSION_COOKIE_SECURE"):
+        raise ConfigError("Production requires secure cookies: do not set LMS_SESSION_COOKIE_SECURE=0")
+    if config.get("DEBUG"):
+        raise ConfigError("Production must not run with DEBUG on")

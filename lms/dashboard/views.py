@@ -1,0 +1,39 @@
+"""The home page: one dashboard, with a panel for each of the reader's roles."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from lms import db
+from lms.access import PUBLIC, policy
+from lms.audit.service import list_events
+from lms.dashboard.service import people_figures
+from lms.models import Role
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@policy(PUBLIC)
+def home() -> str | Response:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    session = db.get_session()
+    user = current_user._get_current_object()
+    figures = people_figures(session, actor=user) if user.has_role(Role.ADMIN, Role.COORDINATOR) else None
+    recent = list_events(session, limit=8).events if user.has_role(Role.ADMIN) else []
+    return render_template("dashboard/home.html", user=user, figures=figures, recent_events=recent, Role=Role)
+
+
+@bp.get("/healthz")
+@policy(PUBLIC)
+def health() -> tuple[dict[str, str], int]:
+    """For load balancers: the app answers and its database is reachable."""
+    try:
+        db.get_session().execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        return {"status": "database unavailable"}, 503
+    return {"status": "ok"}, 200

@@ -1,0 +1,143 @@
+"""Demonstration data: one account per role and a roster of trainees from the four countries.
+
+Names are written as their holders would write them: Serbian in Cyrillic (with the Latin
+spelling beside it), Macedonian in Cyrillic, Bosnian and Montenegrin in Latin, Albanian
+with ë and ç. Deterministic, so every new user sees the same picture.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lms.models import Category, Country, Institution, InstitutionKind, Role, Sex
+from lms.people import service as people
+from lms.reference import load_reference_data
+from lms.text import cyrillic_to_latin, is_cyrillic
+
+DEMO_PASSWORD = "demo-password"
+
+F, M, N = Sex.FEMALE, Sex.MALE, Sex.NOT_RECORDED
+CADET, COMMANDER = Category.CADET, Category.COMMANDER
+MIL, CIV = Category.MILITARY_STAFF, Category.CIVILIAN_STAFF
+ACADEMY, FORCES, MINISTRY = InstitutionKind.ACADEMY, InstitutionKind.ARMED_FORCES, InstitutionKind.MINISTRY
+
+# email, name, sex, country, institution kind, category, rank, language, roles (role, scope)
+ACCOUNTS = [
+    ("admin@example.org", "Amra Hadžić", F, "REG", InstitutionKind.OTHER, CIV, None, "bs", [(Role.ADMIN, None)]),
+    ("coordinator@example.org", "Jelena Radović", F, "REG", InstitutionKind.OTHER, CIV, None, "cnr", [(Role.COORDINATOR, None)]),
+    ("coordinator.mk@example.org", "Билјана Стојановска", F, "MK", MINISTRY, CIV, None, "mk", [(Role.COORDINATOR, "MK")]),
+    ("trainer@example.org", "Nikola Petrović", M, "RS", ACADEMY, MIL, "potpukovnik", "sr-Latn", [(Role.TRAINER, None)]),
+    ("coach@example.org", "Arbër Çela", M, "MK", FORCES, MIL, "Kolonel", "sq", [(Role.COACH, None)]),
+    ("commander@example.org", "Mirsad Begović", M, "BA", FORCES, COMMANDER, "pukovnik", "bs", [(Role.TRAINEE, None)]),
+    ("cadet@example.org", "Ljiljana Đukanović", F, "ME", ACADEMY, CADET, "kadet", "cnr", [(Role.TRAINEE, None)]),
+]
+
+# name, sex, country, institution kind, category, rank
+TRAINEES = [
+    ("Emina Kovačević", F, "BA", FORCES, MIL, "kapetan"),
+    ("Haris Delić", M, "BA", FORCES, MIL, "poručnik"),
+    ("Selma Mujić", F, "BA", MINISTRY, CIV, None),
+    ("Dragan Šarić", M, "BA", FORCES, COMMANDER, "major"),
+    ("Aida Bešlagić", F, "BA", ACADEMY, CADET, "kadet"),
+    ("Ivan Marković", M, "BA", ACADEMY, CADET, "kadet"),
+    ("Жељка Тодоровић", F, "BA", FORCES, MIL, "водник"),
+    ("Tarik Čaušević", M, "BA", FORCES, MIL, "stariji vodnik"),
+    ("Lejla Zukić", F, "BA", MINISTRY, CIV, None),
+    ("Milena Vujović", F, "ME", FORCES, MIL, "kapetan"),
+    ("Marko Bulatović", M, "ME", FORCES, COMMANDER, "potpukovnik"),
+    ("Ana Šćepanović", F, "ME", MINISTRY, CIV, None),
+    ("Dejan Lakić", M, "ME", ACADEMY, CADET, "kadet"),
+    ("Blerina Gjokaj", F, "ME", FORCES, MIL, "poručnik"),
+    ("Vesna Ćorović", F, "ME", ACADEMY, CADET, "kadet"),
+    ("Nenad Đurović", M, "ME", FORCES, MIL, "vodnik"),
+    ("Stefan Mijušković", N, "ME", MINISTRY, CIV, None),
+    ("Марија Трајковска", F, "MK", FORCES, MIL, "капетан"),
+    ("Горан Стојановски", M, "MK", FORCES, COMMANDER, "полковник"),
+    ("Ѓорѓи Николовски", M, "MK", ACADEMY, CADET, "кадет"),
+    ("Ивана Ѓорѓиевска", F, "MK", ACADEMY, CADET, "кадет"),
+    ("Besa Rexhepi", F, "MK", FORCES, MIL, "Toger"),
+    ("Driton Shabani", M, "MK", FORCES, MIL, "Kapiten"),
+    ("Елена Петровска", F, "MK", MINISTRY, CIV, None),
+    ("Ќирил Јовановски", M, "MK", FORCES, MIL, "водник"),
+    ("Fatmire Ademi", F, "MK", MINISTRY, CIV, None),
+    ("Ђорђе Јовановић", M, "RS", FORCES, MIL, "капетан"),
+    ("Љубица Стојановић", F, "RS", FORCES, MIL, "поручник"),
+    ("Милош Николић", M, "RS", FORCES, COMMANDER, "пуковник"),
+    ("Јована Илић", F, "RS", ACADEMY, CADET, "кадет"),
+    ("Немања Ђорђевић", M, "RS", ACADEMY, CADET, "кадет"),
+    ("Snežana Pavlović", F, "RS", MINISTRY, CIV, None),
+    ("Александра Мирковић", F, "RS", FORCES, MIL, "водник"),
+    ("Dušan Živković", M, "RS", FORCES, MIL, "stariji vodnik"),
+    ("Тијана Станковић", F, "RS", MINISTRY, CIV, None),
+    ("Vladimir Janković", M, "RS", ACADEMY, CADET, "kadet"),
+    ("Драгана Лазић", F, "RS", FORCES, COMMANDER, "мајор"),
+    ("Edona Krasniqi", F, "RS", MINISTRY, CIV, None),
+    ("Lazar Obradović", N, "RS", ACADEMY, CADET, "kadet"),
+    ("Јелена Ђокић", F, "BA", FORCES, MIL, "капетан"),
+]
+
+
+def _ascii_email(name: str, index: int) -> str:
+    latin = cyrillic_to_latin(name, "mk")
+    table = str.maketrans("čćđšžëçČĆĐŠŽËÇ", "ccdszecCCDSZEC")
+    local = ".".join(latin.translate(table).lower().split())
+    return f"{local}.{index}@demo.example.org"
+
+
+def _alt_name(name: str, country: str) -> str | None:
+    """Serbian names recorded in Cyrillic also get their Latin spelling."""
+    if is_cyrillic(name) and country in {"RS", "BA"}:
+        return cyrillic_to_latin(name, "sr")
+    return None
+
+
+def _institution(session: Session, country: Country, kind: InstitutionKind) -> Institution | None:
+    return session.scalar(sa.select(Institution).where(Institution.country_id == country.id, Institution.kind == kind))
+
+
+def load_demo(session: Session) -> str:
+    """Create the demo people; returns a one-line summary."""
+    load_reference_data(session)
+    countries = {c.code: c for c in session.scalars(sa.select(Country))}
+    for email, name, sex, code, kind, category, rank, language, roles in ACCOUNTS:
+        country = countries[code]
+        institution = _institution(session, country, kind)
+        person = people.create_person(
+            session,
+            people.PersonData(
+                full_name=name,
+                full_name_alt=_alt_name(name, code),
+                email=email,
+                sex=sex,
+                country_id=country.id,
+                institution_id=institution.id if institution else None,
+                category=category,
+                rank=rank,
+                preferred_language=language,
+            ),
+            actor=None,
+        )
+        scopes = {role: countries[scope].id if scope else None for role, scope in roles}
+        people.set_roles(session, person, scopes, actor=None)
+        people.set_password(session, person, DEMO_PASSWORD)
+    for index, (name, sex, code, kind, category, rank) in enumerate(TRAINEES, start=1):
+        country = countries[code]
+        institution = _institution(session, country, kind)
+        person = people.create_person(
+            session,
+            people.PersonData(
+                full_name=name,
+                full_name_alt=_alt_name(name, code),
+                email=_ascii_email(name, index),
+                sex=sex,
+                country_id=country.id,
+                institution_id=institution.id if institution else None,
+                category=category,
+                rank=rank,
+            ),
+            actor=None,
+        )
+        people.set_roles(session, person, {Role.TRAINEE: None}, actor=None)
+    session.flush()
+    return f"{len(ACCOUNTS)} accounts and {len(TRAINEES)} trainees"

@@ -1,0 +1,74 @@
+"""Error pages in the site's layout, and the safety nets behind form validation."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, current_app, g, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+_TITLES = {
+    400: lambda: _("The request could not be understood"),
+    403: lambda: _("You do not have access to this page"),
+    404: lambda: _("Page not found"),
+    405: lambda: _("This action is not allowed here"),
+    413: lambda: _("The upload is too large"),
+    429: lambda: _("Too many attempts"),
+    500: lambda: _("Something went wrong"),
+}
+
+
+def _rollback() -> None:
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
+def render_error(status: int, message: str | None = None, **context: object) -> tuple[str, int]:
+    title = _TITLES.get(status, _TITLES[500])()
+    return (
+        render_template("errors/error.html", status=status, title=title, message=message, **context),
+        status,
+    )
+
+
+def _http_error(error: HTTPException) -> tuple[str, int]:
+    _rollback()
+    status = error.code or 500
+    if status not in _TITLES:
+        status = 400 if 400 <= status < 500 else 500
+    return render_error(status)
+
+
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    _rollback()
+    return render_error(
+        400,
+        _("The form had expired or was sent from another site. Please go back, reload the page and try again."),
+    )
+
+
+def _data_error(error: DataError) -> tuple[str, int]:
+    # Validators refuse such input first; this is the net for anything they miss
+    # (e.g. a value PostgreSQL cannot store), so it is a clear 400 and nothing is written.
+    _rollback()
+    current_app.logger.warning("database refused a value: %s", str(error.orig)[:200])
+    return render_error(400, _("Some of the input could not be stored. Please check it and try again."))
+
+
+def _internal_error(error: InternalServerError) -> tuple[str, int]:
+    _rollback()
+    incident = secrets.token_hex(4)
+    original = getattr(error, "original_exception", None)
+    current_app.logger.error("incident %s", incident, exc_info=original)
+    return render_error(500, incident=incident)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(DataError, _data_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(InternalServerError, _internal_error)

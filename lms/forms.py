@@ -1,0 +1,73 @@
+"""The base form (CSRF on) and the field rules every area shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, Form, StringField, ValidationError
+from wtforms.validators import Email, Length
+
+from lms.text import clean_line, find_forbidden_character
+
+
+class BaseForm(FlaskForm):
+    """Every form that changes something: CSRF-protected (a bad token gives 400)."""
+
+
+class SearchForm(Form):
+    """Base for GET filter forms: no CSRF (they change nothing) and no PII in the state."""
+
+    class Meta:
+        csrf = False
+
+
+def strip_line(value: Any) -> Any:
+    """Filter: NFC-normalise and trim a one-line value."""
+    return clean_line(value) if isinstance(value, str) else value
+
+
+def lower_email(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+class NoControlCharacters:
+    """Refuse NUL and other control characters, bidirectional overrides and the like."""
+
+    def __init__(self, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if not isinstance(field.data, str):
+            return
+        bad = find_forbidden_character(field.data, multiline=self.multiline)
+        if bad is not None:
+            raise ValidationError(
+                _l("This field contains a character that is not allowed (U+%(code)04X).", code=ord(bad))
+            )
+
+
+def text_rules(max_length: int, *, multiline: bool = False) -> list[Any]:
+    """Validators for free text: a maximum length and no control characters."""
+    return [
+        Length(max=max_length, message=_l("Use at most %(max)d characters.", max=max_length)),
+        NoControlCharacters(multiline=multiline),
+    ]
+
+
+def email_rules() -> list[Any]:
+    return [
+        Length(max=254, message=_l("Use at most %(max)d characters.", max=254)),
+        NoControlCharacters(),
+        Email(message=_l("Enter a valid email address."), check_deliverability=False),
+    ]
+
+
+class EmailInput(StringField):
+    """An email field, stored lower-cased so uniqueness ignores case."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("filters", [lower_email])
+        kwargs.setdefault("render_kw", {"autocomplete": "email", "type": "email", "inputmode": "email"})
+        super().__init__(label, validators, **kwargs)

@@ -1,0 +1,146 @@
+"""Languages of the interface, and the labels of stored codes in the reader's language.
+
+Every string a user sees goes through Flask-Babel; dates and numbers are formatted
+for the reader's locale (see the template filters registered in :func:`init_app`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from lms.config import ROOT
+from lms.models import Category, Role, Sex
+
+#: Language codes as stored on people and content (BCP 47), with their own names.
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "bs": "Bosanski",
+    "cnr": "Crnogorski",
+    "hr": "Hrvatski",
+    "mk": "Македонски",
+    "sq": "Shqip",
+    "sr-Latn": "Srpski (latinica)",
+    "sr-Cyrl": "Српски (ћирилица)",
+}
+
+# Babel locale for each language; Montenegrin has no CLDR locale of its own and uses
+# Serbian (Latin, Montenegro), whose catalogue directory is ``sr_Latn_ME``.
+_BABEL_LOCALES = {
+    "en": "en",
+    "bs": "bs",
+    "cnr": "sr_Latn_ME",
+    "hr": "hr",
+    "mk": "mk",
+    "sq": "sq",
+    "sr-Latn": "sr_Latn",
+    "sr-Cyrl": "sr_Cyrl",
+}
+
+SEX_LABELS = {
+    Sex.FEMALE: _l("Female"),
+    Sex.MALE: _l("Male"),
+    Sex.NOT_RECORDED: _l("Not recorded"),
+}
+CATEGORY_LABELS = {
+    Category.CADET: _l("Cadet"),
+    Category.COMMANDER: _l("Commander"),
+    Category.MILITARY_STAFF: _l("Military staff"),
+    Category.CIVILIAN_STAFF: _l("Civilian staff"),
+}
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.COORDINATOR: _l("Coordinator"),
+    Role.TRAINER: _l("Trainer"),
+    Role.COACH: _l("Coach"),
+    Role.TRAINEE: _l("Trainee"),
+}
+COUNTRY_LABELS = {
+    "BA": _l("Bosnia and Herzegovina"),
+    "ME": _l("Montenegro"),
+    "MK": _l("North Macedonia"),
+    "RS": _l("Serbia"),
+    "REG": _l("Regional"),
+}
+
+
+def babel_locale(language: str) -> str:
+    """The Babel locale identifier for one of :data:`LANGUAGES`."""
+    return _BABEL_LOCALES.get(language, "en")
+
+
+def current_language() -> str:
+    """The reader's language: their profile's, else their choice in this session, else
+    the best match for their browser, else English."""
+    if current_user and current_user.is_authenticated:
+        if current_user.preferred_language in LANGUAGES:
+            return current_user.preferred_language
+    chosen = session.get("language")
+    if chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(
+        [*LANGUAGES, "sr", "sr-RS", "sr-ME", "bs-BA", "mk-MK", "sq-AL", "hr-HR"]
+    )
+    if best is None:
+        return "en"
+    if best in LANGUAGES:
+        return best
+    aliases = {"sr": "sr-Cyrl", "sr-RS": "sr-Cyrl", "sr-ME": "cnr"}
+    return aliases.get(best, best.split("-")[0])
+
+
+def _select_locale() -> str:
+    return babel_locale(current_language())
+
+
+def html_lang() -> str:
+    """The ``lang`` attribute for the page."""
+    return current_language()
+
+
+def label(mapping: dict[Any, Any], value: Any) -> str:
+    """The translated label of a stored code (``None`` reads "Not recorded")."""
+    if value is None:
+        return str(_l("Not recorded"))
+    return str(mapping.get(value, value))
+
+
+def language_name(code: str | None) -> str:
+    return LANGUAGES.get(code or "", code or "")
+
+
+def _format_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    # A datetime is shown as the date in the reader's time zone, not in UTC.
+    return "" if value is None else format_date(value, fmt)
+
+
+def _format_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    return "" if value is None else format_datetime(value, fmt)
+
+
+def init_app(app: Flask) -> None:
+    Babel(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=str(ROOT / "translations"),
+    )
+    app.jinja_env.filters.update(
+        date=_format_date,
+        datetime=_format_datetime,
+        number=format_decimal,
+        percent=format_percent,
+    )
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES,
+        html_lang=html_lang,
+        sex_label=lambda value: label(SEX_LABELS, value),
+        category_label=lambda value: label(CATEGORY_LABELS, value),
+        role_label=lambda value: label(ROLE_LABELS, value),
+        country_label=lambda code: label(COUNTRY_LABELS, code),
+        language_name=language_name,
+    )

@@ -1,0 +1,35 @@
+"""All models, imported here so that ``Base.metadata`` is complete for Alembic."""
+
+from lms.models.audit import AuditEvent
+from lms.models.people import (
+    EMAIL_MAX,
+    NAME_MAX,
+    RANK_MAX,
+    SCOPED_ROLES,
+    AccountToken,
+    Category,
+    Country,
+    Institution,
+    InstitutionKind,
+    Role,
+    RoleGrant,
+    Sex,
+    User,
+)
+
+__all__ = [
+    "EMAIL_MAX",
+    "NAME_MAX",
+    "RANK_MAX",
+    "SCOPED_ROLES",
+    "AccountToken",
+    "AuditEvent",
+    "Category",
+    "Country",
+    "Institution",
+    "InstitutionKind",
+    "Role",
+    "RoleGrant",
+    "Sex",
+    "User",
+]
