@@ -95,9 +95,13 @@ def write_intent(value: bool) -> Iterator[None]:
         _write_intent.reset(token)
 
 
-def set_write_intent(value: bool) -> None:
-    """Declare for the rest of this context (one request) whether it writes."""
-    _write_intent.set(value)
+def set_write_intent(value: bool) -> contextvars.Token[bool]:
+    """Declare for the rest of this request whether it writes; reset with the token."""
+    return _write_intent.set(value)
+
+
+def reset_write_intent(token: contextvars.Token[bool]) -> None:
+    _write_intent.reset(token)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -7,7 +7,7 @@ import secrets
 from flask import Flask, current_app, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 _TITLES = {
@@ -15,6 +15,7 @@ _TITLES = {
     403: lambda: _("You do not have access to this page"),
     404: lambda: _("Page not found"),
     405: lambda: _("This action is not allowed here"),
+    409: lambda: _("This conflicts with another change"),
     413: lambda: _("The upload is too large"),
     429: lambda: _("Too many attempts"),
     500: lambda: _("Something went wrong"),
@@ -59,6 +60,14 @@ def _data_error(error: DataError) -> tuple[str, int]:
     return render_error(400, _("Some of the input could not be stored. Please check it and try again."))
 
 
+def _integrity_error(error: IntegrityError) -> tuple[str, int]:
+    # Services check rules before writing and the database enforces them again; a write
+    # that loses a race to a concurrent one ends here rather than as a 500.
+    _rollback()
+    current_app.logger.warning("database constraint refused a write: %s", str(error.orig)[:200])
+    return render_error(409, _("This conflicts with a record that already exists or was just changed. Nothing was saved; please reload the page and try again."))
+
+
 def _internal_error(error: InternalServerError) -> tuple[str, int]:
     _rollback()
     incident = secrets.token_hex(4)
@@ -70,5 +79,6 @@ def _internal_error(error: InternalServerError) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DataError, _data_error)
+    app.register_error_handler(IntegrityError, _integrity_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _internal_error)

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, Form, StringField, ValidationError
-from wtforms.validators import Email, Length
+from wtforms import Field, Form, SelectChoice, StringField, ValidationError
+from wtforms.validators import DataRequired, Email, Length
 
 from lms.text import clean_line, find_forbidden_character
 
@@ -21,6 +21,12 @@ class SearchForm(Form):
 
     class Meta:
         csrf = False
+
+
+def options(pairs: Any, optgroup: str | None = None) -> list[SelectChoice]:
+    """Select options from ``(value, label)`` pairs (or a dict), optionally in a group."""
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [SelectChoice(value, label, optgroup=optgroup) for value, label in items]
 
 
 def strip_line(value: Any) -> Any:
@@ -46,6 +52,11 @@ class NoControlCharacters:
             raise ValidationError(
                 _l("This field contains a character that is not allowed (U+%(code)04X).", code=ord(bad))
             )
+
+
+def required() -> DataRequired:
+    """The field must have a value after trimming (spaces alone are not a name)."""
+    return DataRequired(message=_l("This field is required."))
 
 
 def text_rules(max_length: int, *, multiline: bool = False) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
@@ -73,7 +73,13 @@ def _security_headers(response: Response) -> Response:
 
 def _declare_write_intent() -> None:
     # GET requests only read: they begin deferred transactions (see lms.db).
-    db.set_write_intent(request.method not in {"GET", "HEAD", "OPTIONS"})
+    g.write_intent_token = db.set_write_intent(request.method not in {"GET", "HEAD", "OPTIONS"})
+
+
+def _forget_write_intent(_exc: BaseException | None) -> None:
+    token = g.pop("write_intent_token", None)
+    if token is not None:
+        db.reset_write_intent(token)
 
 
 def init_app(app: Flask) -> None:
@@ -82,4 +88,5 @@ def init_app(app: Flask) -> None:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     app.before_request(_declare_write_intent)
+    app.teardown_request(_forget_write_intent)
     app.after_request(_security_headers)

@@ -11,7 +11,7 @@ from wtforms.validators import InputRequired
 
 from lms import db
 from lms.access import AUTHENTICATED, PUBLIC, policy
-from lms.forms import BaseForm
+from lms.forms import BaseForm, options
 from lms.i18n import LANGUAGES
 from lms.people import service as people
 from lms.web import safe_next_url
@@ -20,7 +20,7 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 class LanguageForm(BaseForm):
-    language = SelectField(choices=list(LANGUAGES.items()), validators=[InputRequired()])
+    language = SelectField(choices=options(LANGUAGES), validators=[InputRequired()])
 
 
 @bp.get("/")

@@ -93,11 +93,13 @@ def record_now(action: str, **kwargs: Any) -> None:
     failed logins. The request's session is rolled back first: what it did must not be
     kept, and on SQLite its write lock would block this very write.
     """
+    # Built first: the rollback below expires the actor's loaded attributes.
+    event = build_event(action, **kwargs)
     request_session = g.get("db_session") if has_app_context() else None
     if request_session is not None:
         request_session.rollback()
     with db.write_intent(True), db.new_session() as session:
-        session.add(build_event(action, **kwargs))
+        session.add(event)
         session.commit()
 
 

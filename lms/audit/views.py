@@ -10,7 +10,7 @@ from wtforms.validators import Optional
 from lms import db
 from lms.access import ADMINS, policy
 from lms.audit.service import known_actions, list_events
-from lms.forms import SearchForm, email_rules, lower_email
+from lms.forms import SearchForm, email_rules, lower_email, options
 from lms.web import MAX_ID
 
 
@@ -26,7 +26,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 @policy(ADMINS)
 def index() -> str | tuple[str, int]:
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", str(_l("All actions")))] + [(a, a) for a in known_actions()]
+    form.action.choices = options([("", str(_l("All actions"))), *((a, a) for a in known_actions())])
     before = request.args.get("before", type=int)
     if before is not None and not 0 < before <= MAX_ID:
         before = None

@@ -8,7 +8,7 @@ from wtforms.fields import Field
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from lms.auth.passwords import MAX_LENGTH
-from lms.forms import BaseForm, EmailInput, NoControlCharacters, email_rules
+from lms.forms import BaseForm, EmailInput, NoControlCharacters, email_rules, required
 
 _REQUIRED = _l("This field is required.")
 
@@ -22,7 +22,7 @@ def _password_rules() -> list[object]:
 
 
 class LoginForm(BaseForm):
-    email = EmailInput(_l("Email address"), [InputRequired(message=_REQUIRED), *email_rules()])
+    email = EmailInput(_l("Email address"), [required(), *email_rules()])
     password = PasswordField(
         _l("Password"), _password_rules(), render_kw={"autocomplete": "current-password"}
     )

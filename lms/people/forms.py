@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
-from lms.forms import BaseForm, EmailInput, SearchForm, email_rules, strip_line, text_rules
+from lms.forms import BaseForm, EmailInput, SearchForm, email_rules, options, required, strip_line, text_rules
 from lms.i18n import CATEGORY_LABELS, COUNTRY_LABELS, LANGUAGES, ROLE_LABELS, SEX_LABELS
 from lms.models import NAME_MAX, RANK_MAX, SCOPED_ROLES, Category, Country, Institution, Role, Sex
 from lms.people.service import PeopleFilter, PersonData
 
-_REQUIRED = _l("This field is required.")
 _CHOOSE = _l("Choose one of the listed options.")
 
 
@@ -32,23 +31,23 @@ def optional_enum(enum_cls: type) -> Any:
     return coerce
 
 
-def country_choices(countries: list[Country]) -> list[tuple[int, str]]:
-    return [(country.id, str(COUNTRY_LABELS.get(country.code, country.name))) for country in countries]
+def country_choices(countries: list[Country]) -> list[SelectChoice]:
+    return options((country.id, str(COUNTRY_LABELS.get(country.code, country.name))) for country in countries)
 
 
-def institution_choices(institutions: list[Institution]) -> dict[str, list[tuple[Any, str]]]:
+def institution_choices(institutions: list[Institution]) -> list[SelectChoice]:
     """Institutions grouped by country (rendered as option groups)."""
-    groups: dict[str, list[tuple[Any, str]]] = {"": [("", str(_l("Not recorded")))]}
+    choices = options([("", str(_l("Not recorded")))])
     for institution in institutions:
-        label = str(COUNTRY_LABELS.get(institution.country.code, institution.country.name))
-        groups.setdefault(label, []).append((institution.id, institution.name))
-    return groups
+        group = str(COUNTRY_LABELS.get(institution.country.code, institution.country.name))
+        choices += options([(institution.id, institution.name)], optgroup=group)
+    return choices
 
 
 class PersonForm(BaseForm):
     full_name = StringField(
         _l("Full name"),
-        [InputRequired(message=_REQUIRED), *text_rules(NAME_MAX)],
+        [required(), *text_rules(NAME_MAX)],
         filters=[strip_line],
         description=_l("As written in the person's documents, in Latin or Cyrillic."),
         render_kw={"autocomplete": "off"},
@@ -60,10 +59,10 @@ class PersonForm(BaseForm):
         description=_l("For example the Cyrillic spelling of a name recorded in Latin, for certificates."),
         render_kw={"autocomplete": "off"},
     )
-    email = EmailInput(_l("Email address"), [InputRequired(message=_REQUIRED), *email_rules()])
+    email = EmailInput(_l("Email address"), [required(), *email_rules()])
     sex = SelectField(
         _l("Sex"),
-        choices=[(sex.value, SEX_LABELS[sex]) for sex in Sex],
+        choices=options((sex.value, SEX_LABELS[sex]) for sex in Sex),
         coerce=Sex,
         default=Sex.NOT_RECORDED.value,
         description=_l("Recorded only for sex-disaggregated statistics."),
@@ -73,12 +72,12 @@ class PersonForm(BaseForm):
     institution_id = SelectField(_l("Institution"), coerce=optional_int, validate_choice=True)
     category = SelectField(
         _l("Category"),
-        choices=[("", _l("Not recorded"))] + [(c.value, CATEGORY_LABELS[c]) for c in Category],
+        choices=options([("", _l("Not recorded")), *((c.value, CATEGORY_LABELS[c]) for c in Category)]),
         coerce=optional_enum(Category),
     )
     rank = StringField(_l("Rank (optional)"), [Optional(), *text_rules(RANK_MAX)], filters=[strip_line])
     preferred_language = SelectField(
-        _l("Preferred language"), choices=list(LANGUAGES.items()), default="en"
+        _l("Preferred language"), choices=options(LANGUAGES), default="en"
     )
 
     def set_choices(self, countries: list[Country], institutions: list[Institution]) -> None:
@@ -106,17 +105,21 @@ def build_roles_form(
     countries: list[Country],
     formdata: Any = None,
     current: dict[Role, int | None] | None = None,
+    *,
+    allow_regional: bool = True,
 ) -> BaseForm:
     """A form with a checkbox per grantable role, and a country choice for scoped roles."""
 
     class RolesForm(BaseForm):
         pass
 
-    scope_choices = [("", str(_l("Regional (all countries)")))] + [
-        (str(country.id), str(COUNTRY_LABELS.get(country.code, country.name)))
-        for country in countries
-        if country.code != "REG"
-    ]
+    regional = [("", str(_l("Regional (all countries)")))] if allow_regional else []
+    scope_choices = options(
+        [
+            *regional,
+            *((country.id, str(COUNTRY_LABELS.get(country.code, country.name))) for country in countries if country.code != "REG"),
+        ]
+    )
     for role in grantable:
         setattr(RolesForm, f"role_{role.value}", BooleanField(ROLE_LABELS[role]))
         if role in SCOPED_ROLES:
@@ -154,20 +157,20 @@ class PeopleSearchForm(SearchForm):
     country = SelectField(_l("Country"), coerce=optional_int, validate_choice=True)
     role = SelectField(
         _l("Role"),
-        choices=[("", _l("Any role"))] + [(r.value, ROLE_LABELS[r]) for r in Role],
+        choices=options([("", _l("Any role")), *((r.value, ROLE_LABELS[r]) for r in Role)]),
         coerce=optional_enum(Role),
     )
     sex = SelectField(
-        _l("Sex"), choices=[("", _l("Any"))] + [(s.value, SEX_LABELS[s]) for s in Sex], coerce=optional_enum(Sex)
+        _l("Sex"), choices=options([("", _l("Any")), *((s.value, SEX_LABELS[s]) for s in Sex)]), coerce=optional_enum(Sex)
     )
     category = SelectField(
         _l("Category"),
-        choices=[("", _l("Any"))] + [(c.value, CATEGORY_LABELS[c]) for c in Category],
+        choices=options([("", _l("Any")), *((c.value, CATEGORY_LABELS[c]) for c in Category)]),
         coerce=optional_enum(Category),
     )
 
     def set_choices(self, countries: list[Country]) -> None:
-        self.country.choices = [("", str(_l("All countries")))] + country_choices(countries)
+        self.country.choices = options([("", str(_l("All countries")))]) + country_choices(countries)
 
     def to_filter(self) -> PeopleFilter:
         return PeopleFilter(

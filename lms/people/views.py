@@ -39,7 +39,10 @@ def _person_form(formdata: object = None, person: User | None = None) -> PersonF
 
 def _roles_form(person: User, formdata: object = None) -> BaseForm:
     current = {grant.role: grant.country_id for grant in person.role_grants}
-    return build_roles_form(access.grantable_roles(_actor()), _countries_in_scope(), formdata, current)
+    regional = access.managed_country_ids(_actor()) is None
+    return build_roles_form(
+        access.grantable_roles(_actor()), _countries_in_scope(), formdata, current, allow_regional=regional
+    )
 
 
 def _detail_page(person: User, roles_form: BaseForm) -> str:

@@ -1,0 +1,66 @@
+# RNGT LMS: `make run` to try it, `make test` to check it. See README.md.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+
+.PHONY: run dev test setup system-deps translations extract-messages lint clean
+
+## run: set everything up (venv, packages, database, demo data) and serve on http://127.0.0.1:5000
+run: setup
+	@echo ""
+	@echo "  RNGT LMS is starting on http://$(HOST):$(PORT)"
+	@echo "  Demo logins (password: demo-password):"
+	@echo "    admin@example.org        administrator"
+	@echo "    coordinator@example.org  coordinator (regional)"
+	@echo "    trainer@example.org      trainer"
+	@echo "    coach@example.org        coach"
+	@echo "    commander@example.org    commander (trainee)"
+	@echo "    cadet@example.org        cadet (trainee)"
+	@echo ""
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --preload --access-logfile - app:app
+
+## dev: the Flask development server with reloading (for working on the code)
+dev: setup
+	$(FLASK) run --debug --host $(HOST) --port $(PORT)
+
+## test: install the test tools and run the whole suite (LMS_TEST_DATABASE_URL for PostgreSQL)
+test: $(VENV)/.dev-installed system-deps translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed system-deps translations
+	$(FLASK) lms init
+	$(FLASK) lms demo
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+system-deps:
+	@bash .ci/system-deps
+
+## translations: compile the message catalogues (translations/*/LC_MESSAGES/messages.po)
+translations: $(VENV)/.installed
+	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -q -d translations; fi
+
+## extract-messages: refresh translations/messages.pot and merge it into every catalogue
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel update -q -i translations/messages.pot -d translations; fi
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
