@@ -228,12 +228,13 @@ def login(client: FlaskClient, email: str, password: str = TEST_PASSWORD) -> Any
     return client.post("/auth/login", data={"email": email, "password": password})
 
 
-def login_as(client: FlaskClient, user: User) -> None:
-    """Start a session for ``user`` without the form (and without Argon2's cost)."""
+def login_as(client: FlaskClient, user: User | int) -> None:
+    """Start a session for ``user`` (or a user id) without the form and Argon2's cost."""
+    user_id = user if isinstance(user, int) else user.id
     with client.application.app_context(), db.new_session() as session:
-        nonce = session.get(User, user.id).session_nonce
+        nonce = session.get(User, user_id).session_nonce
     with client.session_transaction() as session:
-        session["_user_id"] = f"{user.id}:{nonce}"
+        session["_user_id"] = f"{user_id}:{nonce}"
         session["_fresh"] = True
         now = db.utcnow().timestamp()
         session["login_at"] = now

@@ -178,7 +178,9 @@ class RoleGrant(Base):
     """A role held by a person; coordinators and trainers may be limited to one country."""
 
     __tablename__ = "role_grants"
-    __table_args__ = (sa.UniqueConstraint("user_id", "role"),)
+    # Grants are deleted when revoked; AUTOINCREMENT stops SQLite from reusing their ids
+    # (PostgreSQL sequences never do), so an id in the audit log names one grant forever.
+    __table_args__ = (sa.UniqueConstraint("user_id", "role"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)

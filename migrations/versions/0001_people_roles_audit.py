@@ -275,6 +275,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "user_id", "role", name=op.f("uq_role_grants_user_id_role")
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("role_grants", schema=None) as batch_op:
         batch_op.create_index(

@@ -1,0 +1,134 @@
+"""Every URL rule, for every role (anonymous included), against the expected outcome.
+
+The table below is the access policy written down. A route added to the app without an
+entry here fails ``test_every_route_has_an_entry``; a route whose behaviour differs from
+its entry fails ``test_route_matrix`` for that role.
+
+Outcomes: a status code, or ``LOGIN`` for being sent to the login page first. POST routes are
+sent an empty form with a valid CSRF token, so a permitted role reaches the view and
+gets its validation answer, while a refused one is stopped before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lms.models import Role
+from tests.conftest import login_as
+
+LOGIN = "login"
+ANON, ADMIN, COORD, TRAINER, COACH, TRAINEE = "anonymous", "admin", "coordinator", "trainer", "coach", "trainee"
+ROLES = [ANON, ADMIN, COORD, TRAINER, COACH, TRAINEE]
+SIGNED_IN = [ADMIN, COORD, TRAINER, COACH, TRAINEE]
+
+
+def everyone(outcome: Any) -> dict[str, Any]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+def signed_in(outcome: Any) -> dict[str, Any]:
+    return {ANON: LOGIN, **dict.fromkeys(SIGNED_IN, outcome)}
+
+
+def only(allowed: list[str], outcome: Any) -> dict[str, Any]:
+    return {ANON: LOGIN, **{role: outcome if role in allowed else 403 for role in SIGNED_IN}}
+
+
+STAFF = [ADMIN, COORD]
+
+# (endpoint, method) -> {role: outcome}; "{person}" in URLs is a trainee of Serbia.
+# The home page sends anonymous visitors to the login page without a "next".
+EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
+    ("dashboard.home", "GET"): {ANON: 302, **dict.fromkeys(SIGNED_IN, 200)},
+    ("dashboard.health", "GET"): everyone(200),
+    ("auth.login", "GET"): {ANON: 200, **dict.fromkeys(SIGNED_IN, 302)},
+    ("auth.login_submit", "POST"): everyone(400),
+    ("auth.logout", "POST"): signed_in(302),
+    ("auth.change_password", "GET"): signed_in(200),
+    ("auth.change_password_submit", "POST"): signed_in(400),
+    ("auth.activate", "GET"): everyone(404),
+    ("auth.activate_submit", "POST"): everyone(404),
+    ("account.profile", "GET"): signed_in(200),
+    ("account.language", "POST"): everyone(302),
+    ("people.index", "GET"): only(STAFF, 200),
+    ("people.new", "GET"): only(STAFF, 200),
+    ("people.new_submit", "POST"): only(STAFF, 400),
+    ("people.detail", "GET"): only(STAFF, 200),
+    ("people.edit", "GET"): only(STAFF, 200),
+    ("people.edit_submit", "POST"): only(STAFF, 400),
+    ("people.roles_submit", "POST"): only(STAFF, 302),
+    ("people.active_submit", "POST"): only(STAFF, 302),
+    ("people.link_submit", "POST"): only(STAFF, 200),
+    ("audit.index", "GET"): only([ADMIN], 200),
+}
+
+URL_ARGS = {"person_id": "{person}", "token": "not-a-real-token"}
+
+
+def _routes(app: Any) -> list[tuple[str, str, Any]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.append((rule.endpoint, method, rule))
+    return routes
+
+
+def test_every_route_has_an_entry(app: Any) -> None:
+    found = {(endpoint, method) for endpoint, method, _ in _routes(app)}
+    missing = found - set(EXPECTED)
+    stale = set(EXPECTED) - found
+    assert not missing, f"routes with no entry in the access matrix: {sorted(missing)}"
+    assert not stale, f"entries for routes that no longer exist: {sorted(stale)}"
+
+
+def _actors(make_user: Any) -> dict[str, Any]:
+    return {
+        ADMIN: make_user("admin@example.org", roles=[Role.ADMIN], country="REG"),
+        COORD: make_user("coordinator@example.org", roles={Role.COORDINATOR: None}, country="REG"),
+        TRAINER: make_user("trainer@example.org", roles={Role.TRAINER: None}),
+        COACH: make_user("coach@example.org", roles=[Role.COACH]),
+        TRAINEE: make_user("trainee@example.org", roles=[Role.TRAINEE]),
+    }
+
+
+def _outcome(response: Any) -> Any:
+    # Being sent to log in carries the page asked for; logging out lands on the plain page.
+    if response.status_code == 302 and response.headers["Location"].startswith("/auth/login?next="):
+        return LOGIN
+    return response.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_route_matrix(app: Any, make_user: Any, role: str) -> None:
+    actors = _actors(make_user)
+    mismatches = []
+    for endpoint, method, rule in _routes(app):
+        # A fresh target each time: one route's change (say, disabling) must not decide another's outcome.
+        target = make_user(roles=[Role.TRAINEE], password=False)
+        client = app.test_client()
+        if role != ANON:
+            login_as(client, actors[role])
+        args = {name: URL_ARGS[name].format(person=target.id) for name in rule.arguments}
+        url = app.url_map.bind("localhost").build(endpoint, args)
+        response = client.post(url, data={}) if method == "POST" else client.get(url)
+        expected = EXPECTED[(endpoint, method)][role]
+        if _outcome(response) != expected:
+            mismatches.append(f"{method} {url} as {role}: expected {expected}, got {_outcome(response)}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_a_view_without_a_policy_is_refused_to_everyone(app: Any, make_user: Any, audit_rows: Any) -> None:
+    @app.get("/forgotten")
+    def forgotten() -> str:  # no @policy: deny by default
+        return "secret"
+
+    admin = make_user("admin@example.org", roles=[Role.ADMIN])
+    client = app.test_client()
+    assert client.get("/forgotten").status_code == 403
+    login_as(client, admin)
+    assert client.get("/forgotten").status_code == 403
+    assert [event.subject for event in audit_rows("access.denied")] == ["/forgotten", "/forgotten"]
