@@ -50,13 +50,13 @@ system-deps:
 ## translations: compile the message catalogues (translations/*/LC_MESSAGES/messages.po)
 translations: $(VENV)/.installed
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d translations; fi
+		$(BIN)/pybabel -q compile -d translations; fi
 
 ## extract-messages: refresh translations/messages.pot and merge it into every catalogue
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --add-comments=Translators: --project="RNGT LMS" -o translations/messages.pot .
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel update -q -i translations/messages.pot -d translations; fi
+		$(BIN)/pybabel -q update -i translations/messages.pot -d translations; fi
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -35,9 +35,13 @@ def init_command() -> None:
 @lms_cli.command("create-user")
 @click.option("--email", required=True, help="Login email address.")
 @click.option("--name", "full_name", required=True, help="Full name, in Latin or Cyrillic.")
-@click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]), help="Repeat for several roles.")
+@click.option(
+    "--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]), help="Repeat for several roles."
+)
 @click.option("--country", "country_code", default="REG", show_default=True, help="BA, ME, MK, RS or REG.")
-@click.option("--scope", "scope_code", default=None, help="Limit coordinator/trainer roles to this country (BA, ME, MK, RS).")
+@click.option(
+    "--scope", "scope_code", default=None, help="Limit coordinator/trainer roles to this country (BA, ME, MK, RS)."
+)
 @click.option("--sex", type=click.Choice([s.value for s in Sex]), default=Sex.NOT_RECORDED.value, show_default=True)
 @click.option("--category", type=click.Choice([c.value for c in Category]), default=None)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")

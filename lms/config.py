@@ -68,8 +68,7 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
     config: dict[str, Any] = {
         "LMS_ENV": env,
         "INSTANCE_DIR": instance_dir,
-        "DATABASE_URL": os.environ.get("LMS_DATABASE_URL")
-        or f"sqlite:///{instance_dir / 'lms.sqlite3'}",
+        "DATABASE_URL": os.environ.get("LMS_DATABASE_URL") or f"sqlite:///{instance_dir / 'lms.sqlite3'}",
         "SECRET_KEY": os.environ.get("LMS_SECRET_KEY"),
         "SESSION_COOKIE_SECURE": _env_flag("LMS_SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -15,7 +15,7 @@ from lms.people import service as people
 from lms.reference import load_reference_data
 from lms.text import cyrillic_to_latin, is_cyrillic
 
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - published demo password; demo data is refused in production
 
 F, M, N = Sex.FEMALE, Sex.MALE, Sex.NOT_RECORDED
 CADET, COMMANDER = Category.CADET, Category.COMMANDER
@@ -25,8 +25,28 @@ ACADEMY, FORCES, MINISTRY = InstitutionKind.ACADEMY, InstitutionKind.ARMED_FORCE
 # email, name, sex, country, institution kind, category, rank, language, roles (role, scope)
 ACCOUNTS = [
     ("admin@example.org", "Amra Hadžić", F, "REG", InstitutionKind.OTHER, CIV, None, "bs", [(Role.ADMIN, None)]),
-    ("coordinator@example.org", "Jelena Radović", F, "REG", InstitutionKind.OTHER, CIV, None, "cnr", [(Role.COORDINATOR, None)]),
-    ("coordinator.mk@example.org", "Билјана Стојановска", F, "MK", MINISTRY, CIV, None, "mk", [(Role.COORDINATOR, "MK")]),
+    (
+        "coordinator@example.org",
+        "Jelena Radović",
+        F,
+        "REG",
+        InstitutionKind.OTHER,
+        CIV,
+        None,
+        "cnr",
+        [(Role.COORDINATOR, None)],
+    ),
+    (
+        "coordinator.mk@example.org",
+        "Билјана Стојановска",
+        F,
+        "MK",
+        MINISTRY,
+        CIV,
+        None,
+        "mk",
+        [(Role.COORDINATOR, "MK")],
+    ),
     ("trainer@example.org", "Nikola Petrović", M, "RS", ACADEMY, MIL, "potpukovnik", "sr-Latn", [(Role.TRAINER, None)]),
     ("coach@example.org", "Arbër Çela", M, "MK", FORCES, MIL, "Kolonel", "sq", [(Role.COACH, None)]),
     ("commander@example.org", "Mirsad Begović", M, "BA", FORCES, COMMANDER, "pukovnik", "bs", [(Role.TRAINEE, None)]),

@@ -65,7 +65,13 @@ def _integrity_error(error: IntegrityError) -> tuple[str, int]:
     # that loses a race to a concurrent one ends here rather than as a 500.
     _rollback()
     current_app.logger.warning("database constraint refused a write: %s", str(error.orig)[:200])
-    return render_error(409, _("This conflicts with a record that already exists or was just changed. Nothing was saved; please reload the page and try again."))
+    return render_error(
+        409,
+        _(
+            "This conflicts with a record that already exists or was just changed. "
+            "Nothing was saved; please reload the page and try again."
+        ),
+    )
 
 
 def _internal_error(error: InternalServerError) -> tuple[str, int]:

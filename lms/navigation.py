@@ -26,9 +26,7 @@ def menu_for_current_user() -> list[dict[str, Any]]:
         rule = policy_of(endpoint)
         if rule is not None and rule.allows(current_user):
             blueprint = endpoint.split(".")[0]
-            items.append(
-                {"endpoint": endpoint, "label": label, "current": request.blueprint == blueprint}
-            )
+            items.append({"endpoint": endpoint, "label": label, "current": request.blueprint == blueprint})
     return items
 
 

@@ -46,9 +46,7 @@ def load_reference_data(session: Session) -> None:
         country = countries[code]
         if (country.id, name) not in existing:
             session.add(
-                Institution(
-                    country_id=country.id, name=name, short_name=short_name, kind=kind, position=position
-                )
+                Institution(country_id=country.id, name=name, short_name=short_name, kind=kind, position=position)
             )
     session.flush()
 

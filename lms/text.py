@@ -52,9 +52,7 @@ _SR_CYRL_TO_LATN = {
 _MK_CYRL_TO_LATN = {**_SR_CYRL_TO_LATN, "ѓ": "gj", "ќ": "kj", "ѕ": "dz"}
 
 _SR_LATN_DIGRAPHS = {"dž": "џ", "lj": "љ", "nj": "њ"}
-_SR_LATN_TO_CYRL = {
-    latin: cyrillic for cyrillic, latin in _SR_CYRL_TO_LATN.items() if len(latin) == 1
-}
+_SR_LATN_TO_CYRL = {latin: cyrillic for cyrillic, latin in _SR_CYRL_TO_LATN.items() if len(latin) == 1}
 _MK_LATN_DIGRAPHS = {**_SR_LATN_DIGRAPHS, "gj": "ѓ", "kj": "ќ", "dz": "ѕ"}
 _MK_LATN_TO_CYRL = {**_SR_LATN_TO_CYRL, "đ": "ѓ", "ć": "ќ"}
 
@@ -125,9 +123,7 @@ def fold_for_search(value: str) -> str:
     text = cyrillic_to_latin(unicodedata.normalize("NFC", value).casefold(), "mk")
     text = text.replace("đ", "d").replace("ß", "ss").replace("dj", "d")
     decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join(
-        "".join(char for char in decomposed if not unicodedata.combining(char)).split()
-    )
+    return " ".join("".join(char for char in decomposed if not unicodedata.combining(char)).split())
 
 
 def like_pattern(folded_query: str) -> str:

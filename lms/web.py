@@ -35,7 +35,7 @@ class IdConverter(IntegerConverter):
     """``<int:...>`` limited to 1..2**31-1, so a huge id is a 404 rather than a
     database overflow error on PostgreSQL."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)

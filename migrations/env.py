@@ -25,9 +25,7 @@ def _set_sqlite_foreign_keys(connection, on: bool) -> None:  # type: ignore[no-u
     # keys on, that DROP would cascade-delete the rows that refer to it. The pragma only
     # works outside a transaction, so it goes straight to the driver connection.
     if connection.dialect.name == "sqlite":
-        connection.connection.driver_connection.execute(
-            f"PRAGMA foreign_keys={'ON' if on else 'OFF'}"
-        )
+        connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def run_migrations_online() -> None:
@@ -45,20 +43,14 @@ def run_migrations_online() -> None:
             with context.begin_transaction():
                 context.run_migrations()
                 if connection.dialect.name == "sqlite":
-                    problems = connection.exec_driver_sql(
-                        "PRAGMA foreign_key_check"
-                    ).fetchall()
+                    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if problems:
-                        raise RuntimeError(
-                            f"migration left broken foreign keys: {problems[:5]}"
-                        )
+                        raise RuntimeError(f"migration left broken foreign keys: {problems[:5]}")
             connection.commit()
         finally:
             _set_sqlite_foreign_keys(connection, True)
 
 
 if context.is_offline_mode():
-    raise SystemExit(
-        "Offline (SQL script) migrations are not supported; run against a database."
-    )
+    raise SystemExit("Offline (SQL script) migrations are not supported; run against a database.")
 run_migrations_online()

@@ -134,10 +134,9 @@ def database_url(database_template: tuple[str, str], tmp_path: Path) -> Iterator
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = make_test_app(database_url, tmp_path)
-    with app.app_context():
-        with db.new_session() as session:
-            load_reference_data(session)
-            session.commit()
+    with app.app_context(), db.new_session() as session:
+        load_reference_data(session)
+        session.commit()
     yield app
     app.extensions["lms.engine"].dispose()
 

@@ -24,8 +24,8 @@ class Action:
     LOGIN_FAILED = "auth.login_failed"
     LOGIN_THROTTLED = "auth.login_throttled"
     LOGOUT = "auth.logout"
-    PASSWORD_CHANGED = "auth.password_changed"
-    PASSWORD_SET = "auth.password_set_from_link"
+    PASSWORD_CHANGED = "auth.password_changed"  # noqa: S105 - an action name
+    PASSWORD_SET = "auth.password_set_from_link"  # noqa: S105 - an action name
     SESSION_EXPIRED = "auth.session_expired"
     ACCESS_DENIED = "access.denied"
     PERSON_CREATED = "person.created"

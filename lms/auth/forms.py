@@ -23,9 +23,7 @@ def _password_rules() -> list[object]:
 
 class LoginForm(BaseForm):
     email = EmailInput(_l("Email address"), [required(), *email_rules()])
-    password = PasswordField(
-        _l("Password"), _password_rules(), render_kw={"autocomplete": "current-password"}
-    )
+    password = PasswordField(_l("Password"), _password_rules(), render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
 

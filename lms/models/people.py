@@ -64,9 +64,7 @@ class Country(Base):
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
     position: Mapped[int] = mapped_column(default=0)
 
-    institutions: Mapped[list[Institution]] = relationship(
-        back_populates="country", order_by="Institution.position"
-    )
+    institutions: Mapped[list[Institution]] = relationship(back_populates="country", order_by="Institution.position")
 
     def __repr__(self) -> str:
         return f"<Country {self.code}>"
@@ -101,9 +99,7 @@ class User(UserMixin, Base):
     """
 
     __tablename__ = "users"
-    __table_args__ = (
-        sa.CheckConstraint("length(full_name) > 0", name="full_name_not_empty"),
-    )
+    __table_args__ = (sa.CheckConstraint("length(full_name) > 0", name="full_name_not_empty"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
@@ -113,9 +109,7 @@ class User(UserMixin, Base):
     email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX), unique=True)
     sex: Mapped[Sex] = mapped_column(enum_column(Sex, "sex"), default=Sex.NOT_RECORDED)
     country_id: Mapped[int] = mapped_column(sa.ForeignKey("countries.id"), index=True)
-    institution_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("institutions.id"), index=True
-    )
+    institution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("institutions.id"), index=True)
     category: Mapped[Category | None] = mapped_column(enum_column(Category, "category"))
     rank: Mapped[str | None] = mapped_column(sa.String(RANK_MAX))
     preferred_language: Mapped[str] = mapped_column(sa.String(16), default="en")

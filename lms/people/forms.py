@@ -76,9 +76,7 @@ class PersonForm(BaseForm):
         coerce=optional_enum(Category),
     )
     rank = StringField(_l("Rank (optional)"), [Optional(), *text_rules(RANK_MAX)], filters=[strip_line])
-    preferred_language = SelectField(
-        _l("Preferred language"), choices=options(LANGUAGES), default="en"
-    )
+    preferred_language = SelectField(_l("Preferred language"), choices=options(LANGUAGES), default="en")
 
     def set_choices(self, countries: list[Country], institutions: list[Institution]) -> None:
         self.country_id.choices = country_choices(countries)
@@ -117,7 +115,11 @@ def build_roles_form(
     scope_choices = options(
         [
             *regional,
-            *((country.id, str(COUNTRY_LABELS.get(country.code, country.name))) for country in countries if country.code != "REG"),
+            *(
+                (country.id, str(COUNTRY_LABELS.get(country.code, country.name)))
+                for country in countries
+                if country.code != "REG"
+            ),
         ]
     )
     for role in grantable:
@@ -161,7 +163,9 @@ class PeopleSearchForm(SearchForm):
         coerce=optional_enum(Role),
     )
     sex = SelectField(
-        _l("Sex"), choices=options([("", _l("Any")), *((s.value, SEX_LABELS[s]) for s in Sex)]), coerce=optional_enum(Sex)
+        _l("Sex"),
+        choices=options([("", _l("Any")), *((s.value, SEX_LABELS[s]) for s in Sex)]),
+        coerce=optional_enum(Sex),
     )
     category = SelectField(
         _l("Category"),

@@ -155,9 +155,7 @@ def _scope_allowed(actor: User | None, role: Role, country_id: int | None) -> bo
     return allowed is None or country_id in allowed
 
 
-def set_roles(
-    session: Session, person: User, wanted: dict[Role, int | None], *, actor: User | None
-) -> list[str]:
+def set_roles(session: Session, person: User, wanted: dict[Role, int | None], *, actor: User | None) -> list[str]:
     """Make ``person``'s roles those in ``wanted`` (role to country scope).
 
     Roles the actor may not manage are left as they are, and a scoped coordinator only

@@ -177,7 +177,10 @@ def active_submit(person_id: int) -> Response:
             flash(error.message, "error")
         else:
             session.commit()
-            flash(_("The account is enabled.") if enable else _("The account is disabled and its sessions have ended."), "success")
+            flash(
+                _("The account is enabled.") if enable else _("The account is disabled and its sessions have ended."),
+                "success",
+            )
     return redirect(url_for("people.detail", person_id=person.id))
 
 

@@ -85,7 +85,10 @@ def test_invitation_link_sets_a_password_once(app, client, make_user, session, a
     client.post("/auth/logout")
     # Used once: the link is dead now.
     assert client.get(url).status_code == 404
-    assert client.post(url, data={"new_password": "another passphrase!", "confirm": "another passphrase!"}).status_code == 404
+    assert (
+        client.post(url, data={"new_password": "another passphrase!", "confirm": "another passphrase!"}).status_code
+        == 404
+    )
     assert len(audit_rows(Action.PASSWORD_SET)) == 1
 
 

@@ -82,9 +82,7 @@ def test_bad_input_is_refused_next_to_the_field_and_nothing_is_written(client, m
 def test_institution_must_belong_to_the_country(client, make_user, session) -> None:
     admin = make_user("admin@example.org", roles=[Role.ADMIN])
     login_as(client, admin)
-    serbian = session.scalar(
-        sa.select(Institution.id).where(Institution.country_id == country_id(session, "RS"))
-    )
+    serbian = session.scalar(sa.select(Institution.id).where(Institution.country_id == country_id(session, "RS")))
     response = client.post("/people/new", data=_form(session, institution_id=str(serbian)))
     assert response.status_code == 400
     assert "not in the chosen country" in response.get_data(as_text=True)
@@ -173,7 +171,9 @@ def test_coordinator_grants_only_the_roles_below_theirs(client, make_user, sessi
     regional = client.post(f"/people/{person.id}/roles", data={"role_trainer": "y", "scope_trainer": ""})
     assert regional.status_code == 400
     session.expire_all()
-    assert session.scalar(sa.select(RoleGrant.country_id).where(RoleGrant.user_id == person.id, RoleGrant.role == Role.TRAINER)) == int(mk)
+    assert session.scalar(
+        sa.select(RoleGrant.country_id).where(RoleGrant.user_id == person.id, RoleGrant.role == Role.TRAINER)
+    ) == int(mk)
     client.post(f"/people/{person.id}/roles", data={"role_admin": "y"})
     assert session.scalar(sa.select(RoleGrant).where(RoleGrant.role == Role.ADMIN)) is None
 
@@ -182,7 +182,10 @@ def test_admin_grants_and_revokes_roles(client, make_user, session, audit_rows) 
     admin = make_user("admin@example.org", roles=[Role.ADMIN])
     person = make_user(name="Милош Николић", roles=[Role.TRAINEE])
     login_as(client, admin)
-    client.post(f"/people/{person.id}/roles", data={"role_coordinator": "y", "scope_coordinator": str(country_id(session, "RS"))})
+    client.post(
+        f"/people/{person.id}/roles",
+        data={"role_coordinator": "y", "scope_coordinator": str(country_id(session, "RS"))},
+    )
     grants = {g.role: g.country_id for g in session.scalars(sa.select(RoleGrant).where(RoleGrant.user_id == person.id))}
     assert grants == {Role.COORDINATOR: country_id(session, "RS")}
     actions = [e.action for e in audit_rows() if e.target_id == str(person.id)]
@@ -225,5 +228,13 @@ def test_invitation_link_for_a_roster_person(client, make_user, audit_rows) -> N
 def test_malformed_and_unknown_ids_are_404(client, make_user) -> None:
     admin = make_user("admin@example.org", roles=[Role.ADMIN])
     login_as(client, admin)
-    for url in ["/people/0", "/people/-1", "/people/abc", "/people/99999", "/people/2147483648", "/people/1e3", "/people/%00"]:
+    for url in [
+        "/people/0",
+        "/people/-1",
+        "/people/abc",
+        "/people/99999",
+        "/people/2147483648",
+        "/people/1e3",
+        "/people/%00",
+    ]:
         assert client.get(url).status_code == 404, url

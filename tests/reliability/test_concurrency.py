@@ -25,12 +25,17 @@ def test_sixteen_concurrent_writers_neither_fail_nor_duplicate(app, make_user, s
         start.wait()
         for round_ in range(ROUNDS):
             # Every writer tries the same emails: exactly one of them may create each person.
-            data = {"full_name": f"Osoba {round_}", "email": f"osoba{round_}@example.org", "sex": "female", "country_id": country}
+            data = {
+                "full_name": f"Osoba {round_}",
+                "email": f"osoba{round_}@example.org",
+                "sex": "female",
+                "country_id": country,
+            }
             try:
                 statuses.append(client.post("/people/new", data=data).status_code)
                 if number % 4 == 0:
                     statuses.append(client.get("/people/").status_code)
-            except BaseException as error:  # noqa: BLE001 - collected and reported below
+            except BaseException as error:
                 errors.append(error)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]

@@ -53,9 +53,8 @@ def test_foreign_keys_are_enforced(app) -> None:
 def test_one_grant_per_role_and_person(app, make_user) -> None:
     person = make_user(roles=[Role.TRAINEE])
     grants = sa.table("role_grants", sa.column("user_id"), sa.column("role"), sa.column("granted_at"))
-    with app.extensions["lms.engine"].connect() as connection:
-        with pytest.raises(IntegrityError):
-            connection.execute(grants.insert().values(user_id=person.id, role="trainee", granted_at=sa.func.now()))
+    with app.extensions["lms.engine"].connect() as connection, pytest.raises(IntegrityError):
+        connection.execute(grants.insert().values(user_id=person.id, role="trainee", granted_at=sa.func.now()))
 
 
 def test_audit_log_is_append_only(app, make_user) -> None:

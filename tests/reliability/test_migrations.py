@@ -73,6 +73,10 @@ def test_init_upgrades_and_loads_reference_data_idempotently(app, runner) -> Non
         codes = session.scalars(sa.select(Country.code).order_by(Country.position)).all()
         assert codes == ["BA", "ME", "MK", "RS", "REG"]
         per_country = dict(
-            session.execute(sa.select(Country.code, sa.func.count(Institution.id)).join(Institution).group_by(Country.code)).tuples().all()
+            session.execute(
+                sa.select(Country.code, sa.func.count(Institution.id)).join(Institution).group_by(Country.code)
+            )
+            .tuples()
+            .all()
         )
         assert per_country == {"BA": 3, "ME": 3, "MK": 3, "RS": 3, "REG": 1}

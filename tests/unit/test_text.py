@@ -49,8 +49,34 @@ def test_search_folding_ignores_case_diacritics_and_script() -> None:
 
 
 def test_sort_follows_the_regional_alphabets() -> None:
-    names = ["Žarko", "Zorić", "Šarić", "Sava", "Ljubić", "Lukić", "Đukić", "Džajić", "Dukić", "Ćosić", "Čolić", "Cvijić"]
-    expected = ["Cvijić", "Čolić", "Ćosić", "Dukić", "Džajić", "Đukić", "Lukić", "Ljubić", "Sava", "Šarić", "Zorić", "Žarko"]
+    names = [
+        "Žarko",
+        "Zorić",
+        "Šarić",
+        "Sava",
+        "Ljubić",
+        "Lukić",
+        "Đukić",
+        "Džajić",
+        "Dukić",
+        "Ćosić",
+        "Čolić",
+        "Cvijić",
+    ]
+    expected = [
+        "Cvijić",
+        "Čolić",
+        "Ćosić",
+        "Dukić",
+        "Džajić",
+        "Đukić",
+        "Lukić",
+        "Ljubić",
+        "Sava",
+        "Šarić",
+        "Zorić",
+        "Žarko",
+    ]
     assert sorted(names, key=sort_key) == expected
 
 
