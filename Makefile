@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run dev test setup system-deps translations extract-messages lint clean
+.PHONY: run dev test setup system-deps browser-deps translations extract-messages lint clean
 
 ## run: set everything up (venv, packages, database, demo data) and serve on http://127.0.0.1:5000
 run: setup
@@ -28,7 +28,7 @@ dev: setup
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
 ## test: install the test tools and run the whole suite (LMS_TEST_DATABASE_URL for PostgreSQL)
-test: $(VENV)/.dev-installed system-deps translations
+test: $(VENV)/.dev-installed browser-deps translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed system-deps translations
@@ -46,6 +46,10 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 
 system-deps:
 	@bash .ci/system-deps
+
+# The test suite also drives Debian's Chromium.
+browser-deps:
+	@bash .ci/system-deps --browser
 
 ## translations: compile the message catalogues (translations/*/LC_MESSAGES/messages.po)
 translations: $(VENV)/.installed

@@ -32,7 +32,7 @@ LANGUAGES: dict[str, str] = {
 # Babel locale for each language; Montenegrin has no CLDR locale of its own and uses
 # Serbian (Latin, Montenegro), whose catalogue directory is ``sr_Latn_ME``.
 _BABEL_LOCALES = {
-    "en": "en",
+    "en": "en_GB",  # day-month-year dates, as in the region
     "bs": "bs",
     "cnr": "sr_Latn_ME",
     "hr": "hr",

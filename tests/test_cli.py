@@ -116,11 +116,18 @@ def test_each_demo_account_sees_its_own_dashboard(app, runner) -> None:
         "commander@example.org": "My learning",
         "cadet@example.org": "My learning",
     }
+    from flask_babel import force_locale, gettext
+
+    from lms.demo import ACCOUNTS
+    from lms.i18n import babel_locale
+
+    languages = {account[0]: account[7] for account in ACCOUNTS}
     for email, heading in expectations.items():
         client = app.test_client()
         assert login(client, email, DEMO_PASSWORD).status_code == 302, email
         page = client.get("/").get_data(as_text=True)
-        assert heading in page, email
+        with app.test_request_context(), force_locale(babel_locale(languages[email])):
+            assert gettext(heading) in page, email
 
 
 def test_demo_is_refused_in_production(app, runner, monkeypatch) -> None:

@@ -1,0 +1,112 @@
+"""What a new user sees in a real browser: logins per role, accessibility, keyboard, phone."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from flask_babel import force_locale, gettext
+
+from lms.demo import DEMO_PASSWORD
+from lms.i18n import babel_locale
+from tests.e2e.conftest import log_in
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+DASHBOARD_HEADINGS = {
+    "admin@example.org": "Recent activity",
+    "coordinator@example.org": "People",
+    "trainer@example.org": "Training",
+    "coach@example.org": "Gender Coach Programme",
+    "commander@example.org": "My learning",
+    "cadet@example.org": "My learning",
+}
+
+
+@pytest.fixture
+def demo(runner):  # type: ignore[no-untyped-def]
+    result = runner.invoke(args=["lms", "demo"])
+    assert result.exit_code == 0, result.output
+
+
+def _violations(page) -> str:  # type: ignore[no-untyped-def]
+    results = Axe().run(page, options=WCAG_AA)
+    return results.generate_snapshot() if results.violations_count else ""
+
+
+def _in_language(app, language: str, text: str) -> str:  # type: ignore[no-untyped-def]
+    with app.test_request_context(), force_locale(babel_locale(language)):
+        return gettext(text)
+
+
+def test_every_demo_account_logs_in_and_sees_its_dashboard(app, demo, live_server, page) -> None:
+    from lms.demo import ACCOUNTS
+
+    languages = {account[0]: account[7] for account in ACCOUNTS}
+    for email, heading in DASHBOARD_HEADINGS.items():
+        log_in(page, live_server, email, DEMO_PASSWORD)
+        assert page.url == f"{live_server}/", email
+        # The dashboard speaks the person's own language.
+        assert page.locator("html").get_attribute("lang") == languages[email]
+        expected = _in_language(app, languages[email], heading)
+        assert page.get_by_role("heading", name=expected).count() >= 1, (email, expected)
+        page.locator(".user-menu button").click()
+        page.wait_for_url(f"{live_server}/auth/login")
+    assert page.csp_errors == []
+
+
+def test_pages_meet_wcag_2_1_aa(demo, live_server, page) -> None:
+    page.goto(f"{live_server}/auth/login")
+    assert _violations(page) == "", "login page"
+    page.get_by_role("button", name="Log in").click()  # empty form: errors shown
+    assert _violations(page) == "", "login page with errors"
+    log_in(page, live_server, "admin@example.org", DEMO_PASSWORD)
+    for path in [
+        "/",
+        "/people/",
+        "/people/?q=zzz",
+        "/people/1",
+        "/people/1/edit",
+        "/people/new",
+        "/audit/",
+        "/account/",
+        "/auth/password",
+        "/nowhere",
+    ]:
+        page.goto(f"{live_server}{path}")
+        assert _violations(page) == "", path
+    page.goto(f"{live_server}/people/new")
+    page.locator("main form button[type=submit]").click()
+    assert page.locator(".error-summary").is_visible()
+    assert _violations(page) == "", "form with errors"
+    assert page.csp_errors == []
+
+
+def test_keyboard_users_can_skip_to_the_content(demo, live_server, page) -> None:
+    log_in(page, live_server, "cadet@example.org", DEMO_PASSWORD)
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip-link")
+    assert skip.evaluate("element => element === document.activeElement")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_pages_fit_a_phone_screen(demo, live_server, browser) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2)
+    phone = context.new_page()
+    log_in(phone, live_server, "admin@example.org", DEMO_PASSWORD)
+    for path in ["/", "/people/", "/people/1", "/account/"]:
+        phone.goto(f"{live_server}{path}")
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+        # Wide tables scroll inside their own region, which keyboard users can reach.
+        assert _violations(phone) == "", path
+    context.close()
+
+
+def test_language_switch_in_the_browser(demo, live_server, page) -> None:
+    page.goto(f"{live_server}/auth/login")
+    page.get_by_label("Language").select_option("sr-Cyrl")
+    page.get_by_role("button", name="Change language").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "sr-Cyrl"
