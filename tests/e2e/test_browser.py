@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-
 from flask_babel import force_locale, gettext
 
 from lms.demo import DEMO_PASSWORD
