@@ -7,10 +7,12 @@ with ë and ç. Deterministic, so every new user sees the same picture.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lms.models import Category, Country, Institution, InstitutionKind, Role, Sex
+from lms.models import Category, Country, Institution, InstitutionKind, Role, Sex, User
 from lms.people import service as people
 from lms.reference import load_reference_data
 from lms.text import cyrillic_to_latin, is_cyrillic
@@ -116,48 +118,39 @@ def _institution(session: Session, country: Country, kind: InstitutionKind) -> I
     return session.scalar(sa.select(Institution).where(Institution.country_id == country.id, Institution.kind == kind))
 
 
+def _add_person(session: Session, countries: dict[str, Country], row: dict[str, Any]) -> User:
+    country = countries[row["country"]]
+    institution = _institution(session, country, row["kind"])
+    return people.create_person(
+        session,
+        people.PersonData(
+            full_name=row["name"],
+            full_name_alt=_alt_name(row["name"], row["country"]),
+            email=row["email"],
+            sex=row["sex"],
+            country_id=country.id,
+            institution_id=institution.id if institution else None,
+            category=row["category"],
+            rank=row["rank"],
+            preferred_language=row.get("language", "en"),
+        ),
+        actor=None,
+    )
+
+
 def load_demo(session: Session) -> str:
     """Create the demo people; returns a one-line summary."""
     load_reference_data(session)
     countries = {c.code: c for c in session.scalars(sa.select(Country))}
-    for email, name, sex, code, kind, category, rank, language, roles in ACCOUNTS:
-        country = countries[code]
-        institution = _institution(session, country, kind)
-        person = people.create_person(
-            session,
-            people.PersonData(
-                full_name=name,
-                full_name_alt=_alt_name(name, code),
-                email=email,
-                sex=sex,
-                country_id=country.id,
-                institution_id=institution.id if institution else None,
-                category=category,
-                rank=rank,
-                preferred_language=language,
-            ),
-            actor=None,
-        )
-        scopes = {role: countries[scope].id if scope else None for role, scope in roles}
-        people.set_roles(session, person, scopes, actor=None)
+    account_keys = ("email", "name", "sex", "country", "kind", "category", "rank", "language")
+    for *values, roles in ACCOUNTS:
+        person = _add_person(session, countries, dict(zip(account_keys, values, strict=True)))
+        people.set_roles(session, person, {role: countries[s].id if s else None for role, s in roles}, actor=None)
         people.set_password(session, person, DEMO_PASSWORD)
-    for index, (name, sex, code, kind, category, rank) in enumerate(TRAINEES, start=1):
-        country = countries[code]
-        institution = _institution(session, country, kind)
-        person = people.create_person(
-            session,
-            people.PersonData(
-                full_name=name,
-                full_name_alt=_alt_name(name, code),
-                email=_ascii_email(name, index),
-                sex=sex,
-                country_id=country.id,
-                institution_id=institution.id if institution else None,
-                category=category,
-                rank=rank,
-            ),
-            actor=None,
-        )
+    trainee_keys = ("name", "sex", "country", "kind", "category", "rank")
+    for index, values in enumerate(TRAINEES, start=1):
+        row = dict(zip(trainee_keys, values, strict=True))
+        person = _add_person(session, countries, {**row, "email": _ascii_email(row["name"], index)})
         people.set_roles(session, person, {Role.TRAINEE: None}, actor=None)
     session.flush()
     return f"{len(ACCOUNTS)} accounts and {len(TRAINEES)} trainees"
