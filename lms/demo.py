@@ -24,9 +24,11 @@ CADET, COMMANDER = Category.CADET, Category.COMMANDER
 MIL, CIV = Category.MILITARY_STAFF, Category.CIVILIAN_STAFF
 ACADEMY, FORCES, MINISTRY = InstitutionKind.ACADEMY, InstitutionKind.ARMED_FORCES, InstitutionKind.MINISTRY
 
-# email, name, sex, country, institution kind, category, rank, language, roles (role, scope)
+# email, name, sex, country, institution kind, category, rank, language, roles (role, scope).
+# The demo accounts read English so a first visitor can find their way; each person can
+# switch language at the foot of every page (the Macedonian coordinator shows how).
 ACCOUNTS = [
-    ("admin@example.org", "Amra Hadžić", F, "REG", InstitutionKind.OTHER, CIV, None, "bs", [(Role.ADMIN, None)]),
+    ("admin@example.org", "Amra Hadžić", F, "REG", InstitutionKind.OTHER, CIV, None, "en", [(Role.ADMIN, None)]),
     (
         "coordinator@example.org",
         "Jelena Radović",
@@ -35,7 +37,7 @@ ACCOUNTS = [
         InstitutionKind.OTHER,
         CIV,
         None,
-        "cnr",
+        "en",
         [(Role.COORDINATOR, None)],
     ),
     (
@@ -49,10 +51,10 @@ ACCOUNTS = [
         "mk",
         [(Role.COORDINATOR, "MK")],
     ),
-    ("trainer@example.org", "Nikola Petrović", M, "RS", ACADEMY, MIL, "potpukovnik", "sr-Latn", [(Role.TRAINER, None)]),
-    ("coach@example.org", "Arbër Çela", M, "MK", FORCES, MIL, "Kolonel", "sq", [(Role.COACH, None)]),
-    ("commander@example.org", "Mirsad Begović", M, "BA", FORCES, COMMANDER, "pukovnik", "bs", [(Role.TRAINEE, None)]),
-    ("cadet@example.org", "Ljiljana Đukanović", F, "ME", ACADEMY, CADET, "kadet", "cnr", [(Role.TRAINEE, None)]),
+    ("trainer@example.org", "Nikola Petrović", M, "RS", ACADEMY, MIL, "potpukovnik", "en", [(Role.TRAINER, None)]),
+    ("coach@example.org", "Arbër Çela", M, "MK", FORCES, MIL, "Kolonel", "en", [(Role.COACH, None)]),
+    ("commander@example.org", "Mirsad Begović", M, "BA", FORCES, COMMANDER, "pukovnik", "en", [(Role.TRAINEE, None)]),
+    ("cadet@example.org", "Ljiljana Đukanović", F, "ME", ACADEMY, CADET, "kadet", "en", [(Role.TRAINEE, None)]),
 ]
 
 # name, sex, country, institution kind, category, rank

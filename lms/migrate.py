@@ -43,6 +43,9 @@ def require_head(app: Flask) -> None:
     """Refuse to serve a database whose schema is not the one this code expects (R1)."""
     engine = app.extensions["lms.engine"]
     current, head = current_revision(engine), head_revision()
+    # Leave no pooled connection behind: gunicorn --preload forks workers after this,
+    # and a connection shared between processes corrupts both.
+    engine.dispose()
     if current != head:
         raise ConfigError(
             f"The database schema is at {current or 'nothing'}, this code needs {head}: "
