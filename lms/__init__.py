@@ -22,6 +22,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from lms.audit.views import bp as audit_bp
     from lms.auth import sessions
     from lms.auth.views import bp as auth_bp
+    from lms.curriculum import store
+    from lms.curriculum.views import bp as learn_bp
     from lms.dashboard.views import bp as dashboard_bp
     from lms.people.views import bp as people_bp
 
@@ -47,8 +49,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     access.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
+    store.init_app(app)
 
-    for blueprint in (auth_bp, dashboard_bp, account_bp, people_bp, audit_bp):
+    for blueprint in (auth_bp, dashboard_bp, learn_bp, account_bp, people_bp, audit_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

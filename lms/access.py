@@ -125,3 +125,26 @@ def grantable_roles(actor: User) -> list[Role]:
     if actor.has_role(Role.COORDINATOR):
         return [Role.TRAINER, Role.COACH, Role.TRAINEE]
     return []
+
+
+def learner_country_ids(actor: User) -> set[int] | None:
+    """The countries whose learners' progress ``actor`` may follow: ``None`` for all.
+
+    Admins and coordinators as for managing people; trainers within their own scope (a
+    regional trainer follows everyone).
+    """
+    scope = managed_country_ids(actor)
+    if scope is None or scope:
+        return scope
+    grant = actor.grant_for(Role.TRAINER)
+    if grant is None:
+        return set()
+    return None if grant.country_id is None else {grant.country_id}
+
+
+def can_follow_learner(actor: User, person: User) -> bool:
+    scope = learner_country_ids(actor)
+    return scope is None or person.country_id in scope
+
+
+LEARNING_STAFF = roles(Role.ADMIN, Role.COORDINATOR, Role.TRAINER)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -11,6 +12,8 @@ from flask.cli import AppGroup
 
 from lms import db, migrate
 from lms.auth.passwords import password_problems
+from lms.curriculum.content import load_curriculum
+from lms.curriculum.sync import sync_curriculum
 from lms.models import Category, Country, Role, Sex, User
 from lms.people import service as people
 from lms.reference import load_reference_data
@@ -30,6 +33,46 @@ def init_command() -> None:
         load_reference_data(session)
         session.commit()
     click.echo(f"Database ready at revision {migrate.current_revision(engine)}.")
+    _sync_content(strict=False)
+
+
+content_cli = AppGroup("content", help="The curriculum in content/.")
+lms_cli.add_command(content_cli)
+
+
+@content_cli.command("check")
+def content_check_command() -> None:
+    """Validate every track and module; list each problem with its file and line."""
+    root = Path(current_app.config["CONTENT_DIR"])
+    curriculum = load_curriculum(root)
+    for problem in curriculum.problems:
+        click.echo(f"{root.name}/{problem}", err=True)
+    translations = sum(len(module.translations) for module in curriculum.modules.values())
+    summary = f"{len(curriculum.tracks)} tracks, {len(curriculum.modules)} modules, {translations} translations"
+    if curriculum.problems:
+        raise click.ClickException(f"{len(curriculum.problems)} problem(s) found ({summary} valid).")
+    click.echo(f"Content OK: {summary}.")
+
+
+@content_cli.command("sync")
+def content_sync_command() -> None:
+    """Register tracks and modules in the database (new, revised, archived)."""
+    _sync_content(strict=True)
+
+
+def _sync_content(*, strict: bool) -> None:
+    root = Path(current_app.config["CONTENT_DIR"])
+    curriculum = load_curriculum(root)
+    if curriculum.problems:
+        message = f"{len(curriculum.problems)} content problem(s); run `flask --app app lms content check`."
+        if strict:
+            click.echo(message + " Valid modules are synced; broken ones keep their last registration.", err=True)
+        else:
+            click.echo("Warning: " + message, err=True)
+    with db.new_session() as session:
+        report = sync_curriculum(session, curriculum, root)
+        session.commit()
+    click.echo(f"Curriculum synced: {report}.")
 
 
 @lms_cli.command("create-user")

@@ -91,6 +91,7 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
         # The four countries share one time zone; dates are stored in UTC.
         "BABEL_DEFAULT_TIMEZONE": "Europe/Belgrade",
         "PEOPLE_PER_PAGE": 25,
+        "CONTENT_DIR": ROOT / "content",
         "TARGET_TRAINED": int(os.environ.get("LMS_TARGET_TRAINED", "4700") or 4700),
     }
     config.update(override)

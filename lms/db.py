@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -157,6 +157,19 @@ def get_session() -> orm.Session:
     if "db_session" not in g:
         g.db_session = new_session()
     return g.db_session
+
+
+def write_separately(work: Callable[[orm.Session], object]) -> None:
+    """Run ``work`` in a short write transaction of its own, and commit it.
+
+    For small writes that must not depend on the request's own transaction: a GET that
+    records a visit, or an audit entry kept although the request is refused. Never call
+    it while this request's own session holds a write transaction: on SQLite the two
+    would wait for each other.
+    """
+    with write_intent(True), new_session() as session:
+        work(session)
+        session.commit()
 
 
 def _close_session(_exc: BaseException | None) -> None:

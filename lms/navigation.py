@@ -14,6 +14,8 @@ from lms.access import policy_of
 # so the menu can never offer a page its reader would be refused.
 MENU: list[tuple[str, Any]] = [
     ("dashboard.home", _l("Dashboard")),
+    ("learn.catalogue", _l("Curriculum")),
+    ("learn.progress", _l("Learners' progress")),
     ("people.index", _l("People")),
     ("audit.index", _l("Audit log")),
     ("account.profile", _l("My account")),

@@ -23,9 +23,12 @@ from itsdangerous import URLSafeTimedSerializer
 
 from lms import create_app, db, migrate
 from lms.auth.passwords import hash_password
+from lms.curriculum.content import load_curriculum
+from lms.curriculum.sync import sync_curriculum
 from lms.models import Category, Country, Role, Sex, User
 from lms.people import service as people
 from lms.reference import load_reference_data
+from tests.content_fixture import write_curriculum
 
 POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL")
 TEST_PASSWORD = "correct horse battery staple"
@@ -104,12 +107,26 @@ class Client(FlaskClient):
         return super().post(*args, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def content_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_curriculum(tmp_path_factory.mktemp("content-template"))
+
+
+@pytest.fixture
+def content_dir(content_template: Path, tmp_path: Path) -> Path:
+    """The test curriculum, copied so a test may edit it."""
+    target = tmp_path / "content"
+    shutil.copytree(content_template, target)
+    return target
+
+
 def make_test_app(url: str, tmp_path: Path, **overrides: Any) -> Flask:
     config = {
         "TESTING": True,
         "DATABASE_URL": url,
         "SECRET_KEY": SECRET,
         "INSTANCE_DIR": tmp_path / "instance",
+        "CONTENT_DIR": tmp_path / "content",
         **overrides,
     }
     app = create_app(config)
@@ -132,10 +149,11 @@ def database_url(database_template: tuple[str, str], tmp_path: Path) -> Iterator
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_test_app(database_url, tmp_path)
+def app(database_url: str, content_dir: Path, tmp_path: Path) -> Iterator[Flask]:
+    app = make_test_app(database_url, tmp_path, CONTENT_DIR=content_dir)
     with app.app_context(), db.new_session() as session:
         load_reference_data(session)
+        sync_curriculum(session, load_curriculum(content_dir), content_dir)
         session.commit()
     yield app
     app.extensions["lms.engine"].dispose()

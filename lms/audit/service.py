@@ -98,9 +98,7 @@ def record_now(action: str, **kwargs: Any) -> None:
     request_session = g.get("db_session") if has_app_context() else None
     if request_session is not None:
         request_session.rollback()
-    with db.write_intent(True), db.new_session() as session:
-        session.add(event)
-        session.commit()
+    db.write_separately(lambda session: session.add(event))
 
 
 @dataclass(frozen=True)

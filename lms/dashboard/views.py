@@ -10,7 +10,10 @@ from werkzeug.wrappers import Response
 from lms import db
 from lms.access import PUBLIC, policy
 from lms.audit.service import list_events
+from lms.curriculum.service import learner_state
+from lms.curriculum.store import current_curriculum
 from lms.dashboard.service import people_figures
+from lms.i18n import current_language
 from lms.models import Role
 
 bp = Blueprint("dashboard", __name__)
@@ -25,7 +28,17 @@ def home() -> str | Response:
     user = current_user._get_current_object()
     figures = people_figures(session, actor=user) if user.has_role(Role.ADMIN, Role.COORDINATOR) else None
     recent = list_events(session, limit=8).events if user.has_role(Role.ADMIN) else []
-    return render_template("dashboard/home.html", user=user, figures=figures, recent_events=recent, Role=Role)
+    learning = learner_state(session, current_curriculum(), user)
+    return render_template(
+        "dashboard/home.html",
+        user=user,
+        figures=figures,
+        recent_events=recent,
+        learning=learning,
+        curriculum=current_curriculum(),
+        language=current_language(),
+        Role=Role,
+    )
 
 
 @bp.get("/healthz")

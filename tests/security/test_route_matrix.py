@@ -62,9 +62,26 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("people.active_submit", "POST"): only(STAFF, 302),
     ("people.link_submit", "POST"): only(STAFF, 200),
     ("audit.index", "GET"): only([ADMIN], 200),
+    ("learn.catalogue", "GET"): signed_in(200),
+    ("learn.track", "GET"): signed_in(200),
+    ("learn.module", "GET"): signed_in(200),
+    ("learn.check_submit", "POST"): signed_in(400),
+    ("learn.attempt", "GET"): signed_in(404),
+    ("learn.test", "GET"): signed_in(200),
+    ("learn.test_submit", "POST"): signed_in(400),
+    ("learn.progress", "GET"): only([ADMIN, COORD, TRAINER], 200),
+    ("learn.learner", "GET"): only([ADMIN, COORD, TRAINER], 200),
+    ("learn.results", "GET"): only([ADMIN, COORD, TRAINER], 200),
 }
 
-URL_ARGS = {"person_id": "{person}", "token": "not-a-real-token"}
+# "{attempt}" is a knowledge-check attempt of the target person: nobody else may see it.
+URL_ARGS = {
+    "person_id": "{person}",
+    "token": "not-a-real-token",
+    "attempt_id": "{attempt}",
+    "phase": "pre",
+}
+SLUGS = {"learn.track": "basics", "learn.test": "basics", "learn.test_submit": "basics", "learn.results": "basics"}
 
 
 def _routes(app: Any) -> list[tuple[str, str, Any]]:
@@ -95,6 +112,16 @@ def _actors(make_user: Any) -> dict[str, Any]:
     }
 
 
+def _attempt_of(app: Any, person: Any) -> int:
+    """A knowledge-check attempt by ``person``, submitted as they would."""
+    from tests.curriculum.helpers import WRONG, submit_check
+
+    client = app.test_client()
+    login_as(client, person)
+    response = submit_check(client, "first-module", WRONG)
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
 def _outcome(response: Any) -> Any:
     # Being sent to log in carries the page asked for; logging out lands on the plain page.
     if response.status_code == 302 and response.headers["Location"].startswith("/auth/login?next="):
@@ -105,6 +132,7 @@ def _outcome(response: Any) -> Any:
 @pytest.mark.parametrize("role", ROLES)
 def test_route_matrix(app: Any, make_user: Any, role: str) -> None:
     actors = _actors(make_user)
+    attempt_id = _attempt_of(app, make_user(roles=[Role.TRAINEE]))
     mismatches = []
     for endpoint, method, rule in _routes(app):
         # A fresh target each time: one route's change (say, disabling) must not decide another's outcome.
@@ -112,7 +140,13 @@ def test_route_matrix(app: Any, make_user: Any, role: str) -> None:
         client = app.test_client()
         if role != ANON:
             login_as(client, actors[role])
-        args = {name: URL_ARGS[name].format(person=target.id) for name in rule.arguments}
+        args = {
+            name: URL_ARGS[name].format(person=target.id, attempt=attempt_id)
+            for name in rule.arguments
+            if name != "slug"
+        }
+        if "slug" in rule.arguments:
+            args["slug"] = SLUGS.get(endpoint, "first-module")
         url = app.url_map.bind("localhost").build(endpoint, args)
         response = client.post(url, data={}) if method == "POST" else client.get(url)
         expected = EXPECTED[(endpoint, method)][role]

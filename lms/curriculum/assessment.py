@@ -1,0 +1,176 @@
+"""A track's pre-test and post-test: the same questions before and after, to measure learning.
+
+The pre-test can be taken until the learner completes a module of the track (after that it
+would no longer measure what they knew before); the post-test once every module of the
+track is complete. Each is taken once. Results are reported by sex and country, always
+including "not recorded", so trainers see who gained what.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lms.curriculum import content
+from lms.curriculum.service import CheckError, Progress, parse_answers, read_token, score
+from lms.models import AssessmentPhase, Country, Sex, Track, TrackAssessment, User
+
+
+@dataclass(frozen=True)
+class AssessmentQuestion:
+    key: str  # "module-slug/question-id": the form field and the stored answer key
+    module: content.Module
+    question: content.Question
+
+
+def questions_of(curriculum: content.Curriculum, track: content.Track) -> list[AssessmentQuestion]:
+    items = []
+    for module_slug, question_id in track.assessment:
+        module = curriculum.modules.get(module_slug)
+        if module is not None and question_id in module.questions:
+            items.append(AssessmentQuestion(f"{module_slug}/{question_id}", module, module.questions[question_id]))
+    return items
+
+
+def token_scope(track_row: Track, phase: AssessmentPhase) -> str:
+    return f"assessment:{track_row.id}:{phase}"
+
+
+@dataclass
+class AssessmentState:
+    pre: TrackAssessment | None
+    post: TrackAssessment | None
+    can_take_pre: bool
+    can_take_post: bool
+
+
+def state_for(
+    session: Session, user: User, track_row: Track, progress: Progress, has_questions: bool
+) -> AssessmentState:
+    taken = {
+        row.phase: row
+        for row in session.scalars(
+            sa.select(TrackAssessment).where(
+                TrackAssessment.user_id == user.id, TrackAssessment.track_id == track_row.id
+            )
+        )
+    }
+    pre, post = taken.get(AssessmentPhase.PRE), taken.get(AssessmentPhase.POST)
+    return AssessmentState(
+        pre=pre,
+        post=post,
+        can_take_pre=has_questions and pre is None and progress.done == 0,
+        can_take_post=has_questions and post is None and progress.complete,
+    )
+
+
+def take(
+    session: Session,
+    *,
+    user: User,
+    track_row: Track,
+    questions: list[AssessmentQuestion],
+    phase: AssessmentPhase,
+    state: AssessmentState,
+    language: str,
+    form: Mapping[str, Sequence[str]],
+    token: str,
+) -> TrackAssessment:
+    """Grade and record a pre- or post-test (once per person, track and phase)."""
+    allowed = state.can_take_pre if phase == AssessmentPhase.PRE else state.can_take_post
+    if not allowed:
+        raise CheckError(_l("This test is not open to you now."))
+    read_token(token, user.id, token_scope(track_row, phase))
+    by_key = {item.key: item.question for item in questions}
+    answers = parse_answers(form, by_key)
+    correct, total, percent = score(answers, by_key)
+    row = TrackAssessment(
+        user_id=user.id,
+        track_id=track_row.id,
+        phase=phase,
+        language=language,
+        correct=correct,
+        total=total,
+        score=percent,
+        answers=json.dumps({key: sorted(value) for key, value in sorted(answers.items())}),
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as error:
+        raise CheckError(_l("You have already taken this test.")) from error
+    return row
+
+
+@dataclass
+class GroupResult:
+    """Scores of one group: the averages, and the gain of those who took both tests."""
+
+    pre_scores: list[int] = field(default_factory=list)
+    post_scores: list[int] = field(default_factory=list)
+    gains: list[int] = field(default_factory=list)
+
+    @staticmethod
+    def _mean(values: list[int]) -> float | None:
+        return sum(values) / len(values) if values else None
+
+    @property
+    def pre_mean(self) -> float | None:
+        return self._mean(self.pre_scores)
+
+    @property
+    def post_mean(self) -> float | None:
+        return self._mean(self.post_scores)
+
+    @property
+    def gain_mean(self) -> float | None:
+        return self._mean(self.gains)
+
+
+@dataclass
+class TrackResults:
+    overall: GroupResult
+    by_sex: dict[Sex, GroupResult]
+    by_country: dict[str, GroupResult]
+
+
+@dataclass
+class _PersonScores:
+    sex: Sex
+    country: str
+    pre: int | None = None
+    post: int | None = None
+
+
+def results(session: Session, track_row: Track, country_ids: set[int] | None) -> TrackResults:
+    """Pre/post results of a track for the people in ``country_ids`` (``None``: everyone)."""
+    query = (
+        sa.select(TrackAssessment.user_id, TrackAssessment.phase, TrackAssessment.score, User.sex, Country.code)
+        .join(User, User.id == TrackAssessment.user_id)
+        .join(Country, Country.id == User.country_id)
+        .where(TrackAssessment.track_id == track_row.id)
+    )
+    if country_ids is not None:
+        query = query.where(User.country_id.in_(country_ids))
+    people: dict[int, _PersonScores] = {}
+    for user_id, phase, value, sex, country in session.execute(query):
+        person = people.setdefault(user_id, _PersonScores(sex, country))
+        setattr(person, str(phase), value)
+    overall = GroupResult()
+    by_sex = {sex: GroupResult() for sex in Sex}
+    by_country: dict[str, GroupResult] = {}
+    for person in people.values():
+        for group in (overall, by_sex[person.sex], by_country.setdefault(person.country, GroupResult())):
+            if person.pre is not None:
+                group.pre_scores.append(person.pre)
+            if person.post is not None:
+                group.post_scores.append(person.post)
+            if person.pre is not None and person.post is not None:
+                group.gains.append(person.post - person.pre)
+    return TrackResults(overall, by_sex, by_country)

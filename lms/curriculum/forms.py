@@ -1,0 +1,64 @@
+"""Filter forms of the learning area (the knowledge checks are built from the content)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+from wtforms import SelectField, StringField
+from wtforms.validators import Optional
+
+from lms import access
+from lms.curriculum import content
+from lms.curriculum.service import CatalogueFilters
+from lms.forms import SearchForm, options, strip_line, text_rules
+from lms.i18n import COUNTRY_LABELS, LANGUAGES
+from lms.models import User
+from lms.people.forms import optional_int
+from lms.reference import countries_in_order
+
+AUDIENCE_LABELS = {
+    "cadet": _l("Cadets"),
+    "commander": _l("Commanders"),
+    "staff": _l("Military and civilian staff"),
+    "trainer": _l("Trainers"),
+    "all": _l("Everyone"),
+}
+
+
+class CatalogueForm(SearchForm):
+    q = StringField(_l("Search"), [Optional(), *text_rules(100)], filters=[strip_line])
+    track = SelectField(_l("Track"), validate_choice=True)
+    audience = SelectField(
+        _l("For"),
+        choices=options(
+            [("", _l("Everyone")), *((key, label) for key, label in AUDIENCE_LABELS.items() if key != "all")]
+        ),
+        validate_choice=True,
+    )
+    language = SelectField(
+        _l("Available in"), choices=options([("", _l("Any language")), *LANGUAGES.items()]), validate_choice=True
+    )
+
+    def set_choices(self, curriculum: content.Curriculum, language: str) -> None:
+        tracks = [(track.slug, track.title_in(language)) for track in curriculum.ordered_tracks()]
+        self.track.choices = options([("", str(_l("All tracks"))), *tracks])
+
+    def filters(self) -> CatalogueFilters:
+        return CatalogueFilters(
+            track=self.track.data or None,
+            audience=self.audience.data or None,
+            language=self.language.data or None,
+            query=self.q.data or "",
+        )
+
+
+class LearnerSearchForm(SearchForm):
+    q = StringField(_l("Name or email"), [Optional(), *text_rules(100)], filters=[strip_line])
+    country = SelectField(_l("Country"), coerce=optional_int, validate_choice=True)
+
+    def set_choices(self, session: Session, actor: User) -> None:
+        scope = access.learner_country_ids(actor)
+        countries = [c for c in countries_in_order(session) if scope is None or c.id in scope]
+        self.country.choices = options(
+            [("", str(_l("All countries"))), *((c.id, str(COUNTRY_LABELS.get(c.code, c.name))) for c in countries)]
+        )

@@ -1,0 +1,287 @@
+"""Learning: the catalogue, the module reader, knowledge checks, pre/post tests, progress."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from lms import access, db
+from lms.access import AUTHENTICATED, LEARNING_STAFF, policy
+from lms.curriculum import assessment, content, service
+from lms.curriculum.forms import CatalogueForm, LearnerSearchForm
+from lms.curriculum.overview import learners
+from lms.curriculum.store import current_curriculum
+from lms.i18n import current_language
+from lms.models import AssessmentPhase, Module, QuizAttempt, Track, User
+from lms.rendering import render_cached
+
+bp = Blueprint("learn", __name__, url_prefix="/learn")
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _track_or_404(slug: str) -> tuple[Track, content.Track]:
+    curriculum = current_curriculum()
+    item = curriculum.tracks.get(slug)
+    row = service.active_tracks(db.get_session()).get(slug) if content.SLUG.match(slug) else None
+    if row is None or item is None:
+        abort(404)
+    return row, item
+
+
+def _module_or_404(slug: str) -> tuple[Module, content.Module]:
+    row = service.active_module(db.get_session(), slug) if content.SLUG.match(slug) else None
+    if row is None:
+        abort(404)
+    item = current_curriculum().modules.get(slug)
+    if item is None:
+        raise service.ContentUnavailable(slug)
+    return row, item
+
+
+@bp.errorhandler(service.ContentUnavailable)
+def _unavailable(_error: service.ContentUnavailable) -> tuple[str, int]:
+    # A broken file takes only its own module offline, never the catalogue.
+    return render_template("learn/unavailable.html"), 503
+
+
+@bp.get("/")
+@policy(AUTHENTICATED)
+def catalogue() -> str | tuple[str, int]:
+    curriculum = current_curriculum()
+    form = CatalogueForm(request.args)
+    form.set_choices(curriculum, current_language())
+    valid = form.validate() if request.args else True
+    state = service.learner_state(db.get_session(), curriculum, _actor())
+    tracks = service.filter_catalogue(
+        curriculum, service.active_modules(db.get_session()), form.filters() if valid else None, current_language()
+    )
+    return render_template(
+        "learn/catalogue.html", form=form, tracks=tracks, state=state, language=current_language()
+    ), (200 if valid else 400)
+
+
+@bp.get("/tracks/<slug>")
+@policy(AUTHENTICATED)
+def track(slug: str) -> str:
+    row, item = _track_or_404(slug)
+    curriculum = current_curriculum()
+    session = db.get_session()
+    state = service.learner_state(session, curriculum, _actor())
+    questions = assessment.questions_of(curriculum, item)
+    tests = assessment.state_for(session, _actor(), row, state.by_track[item.slug], bool(questions))
+    return render_template(
+        "learn/track.html",
+        track=item,
+        modules=[m for m in curriculum.track_modules(item) if m.slug in service.active_modules(session)],
+        state=state,
+        tests=tests,
+        language=current_language(),
+        can_see_results=access.LEARNING_STAFF.allows(current_user),
+    )
+
+
+@bp.get("/modules/<slug>")
+@policy(AUTHENTICATED)
+def module(slug: str) -> str:
+    row, item = _module_or_404(slug)
+    service.record_visit(_actor().id, row.id)
+    return _module_page(row, item)
+
+
+def _module_page(row: Module, item: content.Module, *, errors: str | None = None, status: int = 200) -> str:
+    user = _actor()
+    wanted = request.args.get("lang") or current_language()
+    language = service.reading_language(item, wanted)
+    text = item.text(language)
+    rendered = render_cached(text.content_hash, text.body, link_base=url_for("learn.catalogue") + "modules/")
+    session = db.get_session()
+    curriculum = current_curriculum()
+    track = curriculum.tracks.get(item.track)
+    siblings = curriculum.track_modules(track) if track else [item]
+    position = [m.slug for m in siblings].index(item.slug)
+    return render_template(
+        "learn/module.html",
+        row=row,
+        module=item,
+        text=text,
+        body=rendered,
+        language=language,
+        wanted=wanted,
+        track=track,
+        previous=siblings[position - 1] if position > 0 else None,
+        next=siblings[position + 1] if position + 1 < len(siblings) else None,
+        completion=service.completion_for(session, user.id, row.id),
+        attempts=service.attempts_for(session, user.id, row.id)[:5],
+        token=service.issue_token(user.id, service.check_scope(row, item)),
+        errors=errors,
+    ), status
+
+
+@bp.post("/modules/<slug>/check")
+@policy(AUTHENTICATED)
+def check_submit(slug: str) -> str | Response | tuple[str, int]:
+    row, item = _module_or_404(slug)
+    session = db.get_session()
+    language = service.reading_language(item, request.form.get("language", ""))
+    try:
+        attempt = service.grade(
+            session,
+            user=_actor(),
+            row=row,
+            item=item,
+            language=language,
+            form=request.form.to_dict(flat=False),
+            token=request.form.get("token", ""),
+        )
+    except service.CheckError as error:
+        session.rollback()
+        return _module_page(row, item, errors=error.message, status=400)
+    session.commit()
+    return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@policy(AUTHENTICATED)
+def attempt(attempt_id: int) -> str:
+    session = db.get_session()
+    found = session.get(QuizAttempt, attempt_id)
+    if found is None or found.user_id != _actor().id:
+        # Attempts are the learner's own: another person's id is simply not found.
+        access.deny(404, reason="knowledge-check attempt of another person", target=found)
+    row = session.get(Module, found.module_id)
+    item = current_curriculum().modules.get(row.slug)
+    if item is None or row.archived_at is not None:
+        raise service.ContentUnavailable(row.slug)
+    return render_template(
+        "learn/attempt.html",
+        attempt=found,
+        row=row,
+        module=item,
+        text=item.text(found.language),
+        answers=service.stored_answers(found.answers),
+        completion=service.completion_for(session, found.user_id, row.id),
+    )
+
+
+@bp.get("/tracks/<slug>/tests/<phase>")
+@policy(AUTHENTICATED)
+def test(slug: str, phase: str) -> str:
+    return _test_page(slug, _phase_or_404(phase))
+
+
+def _phase_or_404(phase: str) -> AssessmentPhase:
+    try:
+        return AssessmentPhase(phase)
+    except ValueError:
+        abort(404)
+
+
+def _test_context(
+    slug: str, phase: AssessmentPhase
+) -> tuple[Track, content.Track, list[assessment.AssessmentQuestion], assessment.AssessmentState]:
+    row, item = _track_or_404(slug)
+    curriculum = current_curriculum()
+    session = db.get_session()
+    questions = assessment.questions_of(curriculum, item)
+    if not questions:
+        abort(404)
+    state = service.learner_state(session, curriculum, _actor())
+    tests = assessment.state_for(session, _actor(), row, state.by_track[item.slug], True)
+    return row, item, questions, tests
+
+
+def _test_page(slug: str, phase: AssessmentPhase, *, errors: str | None = None, status: int = 200) -> str:
+    row, item, questions, tests = _test_context(slug, phase)
+    open_now = tests.can_take_pre if phase == AssessmentPhase.PRE else tests.can_take_post
+    return render_template(
+        "learn/test.html",
+        track=item,
+        phase=phase,
+        questions=questions,
+        tests=tests,
+        open_now=open_now,
+        language=current_language(),
+        token=service.issue_token(_actor().id, assessment.token_scope(row, phase)),
+        errors=errors,
+    ), status
+
+
+@bp.post("/tracks/<slug>/tests/<phase>")
+@policy(AUTHENTICATED)
+def test_submit(slug: str, phase: str) -> str | Response | tuple[str, int]:
+    phase_ = _phase_or_404(phase)
+    row, _item, questions, tests = _test_context(slug, phase_)
+    session = db.get_session()
+    try:
+        result = assessment.take(
+            session,
+            user=_actor(),
+            track_row=row,
+            questions=questions,
+            phase=phase_,
+            state=tests,
+            language=current_language(),
+            form=request.form.to_dict(flat=False),
+            token=request.form.get("token", ""),
+        )
+    except service.CheckError as error:
+        session.rollback()
+        return _test_page(slug, phase_, errors=error.message, status=400)
+    session.commit()
+    flash(_("Test recorded: %(correct)d of %(total)d correct.", correct=result.correct, total=result.total), "success")
+    return redirect(url_for("learn.track", slug=slug))
+
+
+@bp.get("/progress")
+@policy(LEARNING_STAFF)
+def progress() -> str | tuple[str, int]:
+    curriculum = current_curriculum()
+    session = db.get_session()
+    form = LearnerSearchForm(request.args)
+    form.set_choices(session, _actor())
+    if request.args and not form.validate():
+        return render_template("learn/progress.html", form=form, page=None, curriculum=curriculum), 400
+    page = learners(
+        session,
+        curriculum,
+        actor=_actor(),
+        query=form.q.data or "",
+        country_id=form.country.data,
+        page=min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000),
+        per_page=current_app.config["PEOPLE_PER_PAGE"],
+    )
+    return render_template("learn/progress.html", form=form, page=page, curriculum=curriculum)
+
+
+@bp.get("/progress/<int:person_id>")
+@policy(LEARNING_STAFF)
+def learner(person_id: int) -> str:
+    session = db.get_session()
+    person = session.get(User, person_id)
+    if person is None or not access.can_follow_learner(_actor(), person):
+        access.deny(404, reason="learner outside the actor's scope", target=person)
+    curriculum = current_curriculum()
+    return render_template(
+        "learn/learner.html",
+        person=person,
+        curriculum=curriculum,
+        details=service.learner_details(session, curriculum, person),
+    )
+
+
+@bp.get("/tracks/<slug>/results")
+@policy(LEARNING_STAFF)
+def results(slug: str) -> str:
+    row, item = _track_or_404(slug)
+    scope = access.learner_country_ids(_actor())
+    return render_template(
+        "learn/results.html",
+        track=item,
+        results=assessment.results(db.get_session(), row, scope),
+        language=current_language(),
+    )
