@@ -72,9 +72,8 @@ def translation(slug: str, language: str, *, source_version: int = 1, title: str
     questions = []
     for n in range(1, 6):
         options = "\n".join(f'        - {{id: {o}, text: "Opcija {o} pitanja q{n}"}}' for o in "abc")
-        questions.append(
-            f'    - id: q{n}\n      text: "Pitanje q{n}?"\n      options:\n{options}\n      explanation: "Objašnjenje q{n}."'
-        )
+        head = f'    - id: q{n}\n      text: "Pitanje q{n}?"\n      options:\n'
+        questions.append(f'{head}{options}\n      explanation: "Objašnjenje q{n}."')
     joined = "\n".join(questions)
     words = " ".join(["riječ"] * 150)
     return f"""---

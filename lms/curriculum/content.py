@@ -311,7 +311,7 @@ def _body_problems(check: _Checker, document: Document, *, count_words: bool) ->
         words = word_count(document.body)
         if not MIN_WORDS <= words <= MAX_WORDS:
             check.problem(
-                f"the text has {words} words; a module has {MIN_WORDS} to {MAX_WORDS}", line=document.body_line
+                f"the text has {words} words; a module has {MIN_WORDS} to {MAX_WORDS} words", line=document.body_line
             )
 
 

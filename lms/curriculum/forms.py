@@ -27,16 +27,21 @@ AUDIENCE_LABELS = {
 
 class CatalogueForm(SearchForm):
     q = StringField(_l("Search"), [Optional(), *text_rules(100)], filters=[strip_line])
-    track = SelectField(_l("Track"), validate_choice=True)
+    # Filters left out of the query string mean "any": the default is the empty choice.
+    track = SelectField(_l("Track"), validate_choice=True, default="")
     audience = SelectField(
         _l("For"),
         choices=options(
             [("", _l("Everyone")), *((key, label) for key, label in AUDIENCE_LABELS.items() if key != "all")]
         ),
         validate_choice=True,
+        default="",
     )
     language = SelectField(
-        _l("Available in"), choices=options([("", _l("Any language")), *LANGUAGES.items()]), validate_choice=True
+        _l("Available in"),
+        choices=options([("", _l("Any language")), *LANGUAGES.items()]),
+        validate_choice=True,
+        default="",
     )
 
     def set_choices(self, curriculum: content.Curriculum, language: str) -> None:

@@ -35,6 +35,10 @@ class ContentStore:
                 stamps.append((str(path), stat.st_mtime_ns, stat.st_size))
         return tuple(stamps)
 
+    def refresh(self) -> None:
+        """Look at the files again on the next request (after writing content, e.g. in tests)."""
+        self._checked_at = 0.0
+
     def get(self) -> Curriculum:
         """The current curriculum (valid modules only; problems are logged)."""
         now = time.monotonic()

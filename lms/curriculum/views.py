@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable
+from typing import Any
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,6 +22,15 @@ from lms.models import AssessmentPhase, Module, QuizAttempt, Track, User
 from lms.rendering import render_cached
 
 bp = Blueprint("learn", __name__, url_prefix="/learn")
+
+
+@bp.app_template_filter("shuffled")
+def shuffled(items: Iterable[Any], seed: str) -> list[Any]:
+    """The items in an order fixed by ``seed``: the right answer is not always first, and
+    a person sees the same order each time they open the page."""
+    result = list(items)
+    random.Random(seed).shuffle(result)  # noqa: S311 - presentation order, not security
+    return result
 
 
 def _actor() -> User:

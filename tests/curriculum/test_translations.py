@@ -1,0 +1,68 @@
+"""Modules in the reader's language, with English as the fallback."""
+
+import sqlalchemy as sa
+
+from lms.models import ModuleCompletion, Role
+from tests.conftest import login_as
+from tests.content_fixture import translation
+from tests.curriculum.helpers import RIGHT, submit_check
+
+
+def _reader(make_user, client, session, language: str):
+    person = make_user(roles=[Role.TRAINEE], country="BA")
+    person.preferred_language = language
+    session.commit()
+    login_as(client, person)
+    return person
+
+
+def test_the_reader_shows_the_readers_language(client, make_user, session) -> None:
+    _reader(make_user, client, session, "bs")
+    page = client.get("/learn/modules/first-module").get_data(as_text=True)
+    assert "Prevedeni naslov" in page and "Pitanje q1?" in page and "Opcija a pitanja q1" in page
+    assert "Shown in" in page or 'lang="bs"' in page
+    assert '<article class="reader" lang="bs"' in page
+
+
+def test_english_is_the_fallback_and_says_so(app, client, make_user, session) -> None:
+    _reader(make_user, client, session, "bs")
+    page = client.get("/learn/modules/second-module").get_data(as_text=True)
+    assert '<article class="reader" lang="en"' in page
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale("bs"):
+        notice = gettext(
+            "This module is not yet available in %(language)s. It is shown in English.", language="Bosanski"
+        )
+    assert notice in page
+
+
+def test_another_language_can_be_chosen(client, make_user, session) -> None:
+    _reader(make_user, client, session, "en")
+    page = client.get("/learn/modules/first-module").get_data(as_text=True)
+    assert 'href="/learn/modules/first-module?lang=bs"' in page
+    assert "Prevedeni naslov" in client.get("/learn/modules/first-module?lang=bs").get_data(as_text=True)
+    assert "Prevedeni naslov" not in client.get("/learn/modules/first-module?lang=xx").get_data(as_text=True)
+
+
+def test_completing_in_a_translation_completes_the_module(client, make_user, session) -> None:
+    _reader(make_user, client, session, "bs")
+    response = submit_check(client, "first-module", RIGHT)
+    assert response.status_code == 302
+    completion = session.scalar(sa.select(ModuleCompletion))
+    assert completion.language == "bs"
+    result = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Objašnjenje q1." in result
+
+
+def test_an_outdated_translation_is_flagged(app, client, make_user, session, content_dir) -> None:
+    from tests.content_fixture import module
+
+    (content_dir / "basics" / "first-module.md").write_text(
+        module("first-module", "basics", version=2, extra="See [the next one](module:second-module).")
+    )
+    (content_dir / "basics" / "first-module.bs.md").write_text(translation("first-module", "bs", source_version=1))
+    app.extensions["lms.content"].refresh()
+    _reader(make_user, client, session, "en")
+    page = client.get("/learn/modules/first-module?lang=bs").get_data(as_text=True)
+    assert "has been updated since this translation was made" in page
