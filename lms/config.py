@@ -78,6 +78,9 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_IDLE_TIMEOUT": timedelta(minutes=60),
         "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # The cookie is re-sent when the session changes (at least every minute of use,
+        # see lms.auth.sessions), not on every response: signing it costs each request.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_CSRF_SSL_STRICT": production,

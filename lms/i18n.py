@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -76,9 +76,18 @@ def babel_locale(language: str) -> str:
 
 def current_language() -> str:
     """The reader's language: their profile's, else their choice in this session, else
-    the best match for their browser, else English (also outside requests: the shell)."""
+    the best match for their browser, else English (also outside requests: the shell).
+
+    Worked out once per request: pages ask for it many times.
+    """
     if not has_request_context():
         return "en"
+    if "language" not in g:
+        g.language = _choose_language()
+    return g.language
+
+
+def _choose_language() -> str:
     if current_user and current_user.is_authenticated and current_user.preferred_language in LANGUAGES:
         return current_user.preferred_language
     chosen = session.get("language")

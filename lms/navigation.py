@@ -23,10 +23,11 @@ MENU: list[tuple[str, Any]] = [
 
 
 def menu_for_current_user() -> list[dict[str, Any]]:
+    user = current_user._get_current_object()
     items = []
     for endpoint, label in MENU:
         rule = policy_of(endpoint)
-        if rule is not None and rule.allows(current_user):
+        if rule is not None and rule.allows(user):
             blueprint = endpoint.split(".")[0]
             items.append({"endpoint": endpoint, "label": label, "current": request.blueprint == blueprint})
     return items

@@ -8,9 +8,7 @@ attributes, classes and URL schemes listed here, whatever a content file contain
 from __future__ import annotations
 
 import html
-import threading
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +17,8 @@ import nh3
 from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
+
+from lms.cache import LRUCache
 
 MODULE_SCHEME = "module:"
 
@@ -122,22 +122,10 @@ def render_markdown(text: str, *, link_base: str = "/learn/modules/") -> Rendere
     return Rendered(sanitize(body), toc)
 
 
-_RENDERED: OrderedDict[tuple[str, str], Rendered] = OrderedDict()
-_RENDERED_MAX = 512
-_RENDERED_LOCK = threading.Lock()
+_RENDERED: LRUCache[Rendered] = LRUCache(512)
 
 
 def render_cached(content_hash: str, text: str, *, link_base: str = "/learn/modules/") -> Rendered:
     """:func:`render_markdown`, done once per distinct content: the cache is keyed by the
     content's hash, so an edited file is rendered afresh and an unchanged one never again."""
-    key = (content_hash, link_base)
-    with _RENDERED_LOCK:
-        if key in _RENDERED:
-            _RENDERED.move_to_end(key)
-            return _RENDERED[key]
-    rendered = render_markdown(text, link_base=link_base)
-    with _RENDERED_LOCK:
-        _RENDERED[key] = rendered
-        while len(_RENDERED) > _RENDERED_MAX:
-            _RENDERED.popitem(last=False)
-    return rendered
+    return _RENDERED.get_or_make((content_hash, link_base), lambda: render_markdown(text, link_base=link_base))

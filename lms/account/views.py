@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -36,6 +36,7 @@ def language() -> Response:
     if form.validate():
         chosen = form.language.data
         session["language"] = chosen
+        g.pop("language", None)
         if current_user.is_authenticated:
             people.set_preferred_language(db.get_session(), current_user._get_current_object(), chosen)
             db.get_session().commit()

@@ -13,6 +13,7 @@ import hmac
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlalchemy import orm
 from werkzeug.wrappers import Response
 
 from lms import db
@@ -35,7 +36,8 @@ def _load_user(identity: str) -> User | None:
     user_id, _, nonce = identity.partition(":")
     if not user_id.isdigit() or not nonce or len(user_id) > 10:
         return None
-    user = db.get_session().get(User, int(user_id))
+    # One query for the person and their roles, which nearly every page asks about.
+    user = db.get_session().get(User, int(user_id), options=[orm.joinedload(User.role_grants)])
     if user is None or not user.is_active or user.password_hash is None:
         return None
     if not hmac.compare_digest(user.session_nonce.encode(), nonce.encode()):

@@ -216,14 +216,20 @@ def _complete(
         pass  # completed by a concurrent submission a moment ago: the first one stands
 
 
-def attempts_for(session: Session, user_id: int, module_id: int) -> list[QuizAttempt]:
-    return list(
-        session.scalars(
-            sa.select(QuizAttempt)
-            .where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module_id)
-            .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
+def status_for(session: Session, user_id: int, module_id: int) -> tuple[ModuleCompletion | None, QuizAttempt | None]:
+    """A person's completion of a module and their latest attempt at it (one query)."""
+    row = session.execute(
+        sa.select(QuizAttempt, ModuleCompletion)
+        .outerjoin(
+            ModuleCompletion,
+            sa.and_(ModuleCompletion.user_id == user_id, ModuleCompletion.module_id == module_id),
         )
-    )
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module_id)
+        .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
+        .limit(1)
+    ).first()
+    # No attempt means no completion either: completions come from attempts.
+    return (row[1], row[0]) if row is not None else (None, None)
 
 
 def completion_for(session: Session, user_id: int, module_id: int) -> ModuleCompletion | None:

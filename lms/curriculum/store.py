@@ -26,6 +26,8 @@ class ContentStore:
         self._curriculum: Curriculum | None = None
         self._fingerprint: tuple[tuple[str, int, int], ...] = ()
         self._checked_at = 0.0
+        #: Goes up each time the curriculum is reloaded: a key for caches of rendered pages.
+        self.generation = 0
 
     def _current_fingerprint(self) -> tuple[tuple[str, int, int], ...]:
         stamps = []
@@ -54,6 +56,7 @@ class ContentStore:
                     if self._logger is not None:
                         self._logger.warning("content problem: %s", problem)  # type: ignore[attr-defined]
                 self._curriculum, self._fingerprint = curriculum, fingerprint
+                self.generation += 1
             self._checked_at = time.monotonic()
             return self._curriculum
 

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 import random
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as session_store
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from lms import access, db
 from lms.access import AUTHENTICATED, LEARNING_STAFF, policy
+from lms.cache import LRUCache
 from lms.curriculum import assessment, content, service
 from lms.curriculum.forms import CatalogueForm, LearnerSearchForm
 from lms.curriculum.overview import learners
@@ -102,34 +119,95 @@ def track(slug: str) -> str:
 @policy(AUTHENTICATED)
 def module(slug: str) -> str:
     row, item = _module_or_404(slug)
-    service.record_visit(_actor().id, row.id)
+    _remember_visit(row)
     return _module_page(row, item)
 
 
-def _module_page(row: Module, item: content.Module, *, errors: str | None = None, status: int = 200) -> str:
+VISIT_RECORD_INTERVAL = 300  # seconds
+
+
+def _remember_visit(row: Module) -> None:
+    """Record the visit for "continue where you left off", but not on every reload: the
+    session remembers the last one written, which spares the database a write per view."""
+    now = int(time.time())
+    last = session_store.get("last_visit")
+    if isinstance(last, list) and last[:1] == [row.id] and now - int(last[1]) < VISIT_RECORD_INTERVAL:
+        return
+    service.record_visit(_actor().id, row.id)
+    session_store["last_visit"] = [row.id, now]
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """A question as shown: its wording in the reader's language, options in a fixed shuffle."""
+
+    field: str
+    text: str
+    multiple: bool
+    options: tuple[tuple[str, str], ...]
+
+
+def question_views(questions: list[tuple[str, content.Question, content.Question]], seed: str) -> list[QuestionView]:
+    """``questions`` are (field name, question with the answer key, question as worded)."""
+    views = []
+    for field, question, wording in questions:
+        words = {option.id: option.text for option in wording.options}
+        # The order is fixed per module, so the right answer is not always the first one.
+        options = [
+            (option.id, words.get(option.id, option.text)) for option in shuffled(question.options, seed + field)
+        ]
+        views.append(QuestionView(field, wording.text, question.multiple, tuple(options)))
+    return views
+
+
+_PAGE_PARTS: LRUCache[dict[str, Markup]] = LRUCache(256)
+
+
+def _page_parts(item: content.Module, language: str, wanted: str) -> dict[str, Markup]:
+    """The parts of the module page that are the same for all its readers (cached)."""
+    text = item.text(language)
+    store = current_app.extensions["lms.content"]
+    key = (store.generation, item.slug, text.content_hash, item.content_hash, language, wanted, str(get_locale()))
+
+    def make() -> dict[str, Markup]:
+        curriculum = current_curriculum()
+        body = render_cached(text.content_hash, text.body, link_base=url_for("learn.catalogue") + "modules/")
+        track = curriculum.tracks.get(item.track)
+        siblings = curriculum.track_modules(track) if track else [item]
+        position = [m.slug for m in siblings].index(item.slug)
+        views = question_views(
+            [(f"answer-{q.id}", q, text.questions.get(q.id, q)) for q in item.questions.values()], item.slug
+        )
+        macro = functools.partial(get_template_attribute, "learn/_module_parts.html")
+        return {
+            "head": macro("head")(item, text, track, language, wanted),
+            "toc": macro("toc")(body),
+            "content": macro("content")(item, text, body),
+            "questions": macro("questions")(views),
+            "pager": macro("pager")(
+                siblings[position - 1] if position > 0 else None,
+                siblings[position + 1] if position + 1 < len(siblings) else None,
+                language,
+            ),
+        }
+
+    return _PAGE_PARTS.get_or_make(key, make)
+
+
+def _module_page(row: Module, item: content.Module, *, errors: str | None = None, status: int = 200) -> tuple[str, int]:
     user = _actor()
     wanted = request.args.get("lang") or current_language()
     language = service.reading_language(item, wanted)
-    text = item.text(language)
-    rendered = render_cached(text.content_hash, text.body, link_base=url_for("learn.catalogue") + "modules/")
     session = db.get_session()
-    curriculum = current_curriculum()
-    track = curriculum.tracks.get(item.track)
-    siblings = curriculum.track_modules(track) if track else [item]
-    position = [m.slug for m in siblings].index(item.slug)
+    completion, last_attempt = service.status_for(session, user.id, row.id)
     return render_template(
         "learn/module.html",
-        row=row,
         module=item,
-        text=text,
-        body=rendered,
+        text=item.text(language),
+        parts=_page_parts(item, language, wanted),
         language=language,
-        wanted=wanted,
-        track=track,
-        previous=siblings[position - 1] if position > 0 else None,
-        next=siblings[position + 1] if position + 1 < len(siblings) else None,
-        completion=service.completion_for(session, user.id, row.id),
-        attempts=service.attempts_for(session, user.id, row.id)[:5],
+        completion=completion,
+        last_attempt=last_attempt,
         token=service.issue_token(user.id, service.check_scope(row, item)),
         errors=errors,
     ), status
@@ -211,14 +289,22 @@ def _test_context(
 def _test_page(slug: str, phase: AssessmentPhase, *, errors: str | None = None, status: int = 200) -> str:
     row, item, questions, tests = _test_context(slug, phase)
     open_now = tests.can_take_pre if phase == AssessmentPhase.PRE else tests.can_take_post
+    language = current_language()
+    views = question_views(
+        [
+            (f"answer-{q.key}", q.question, q.module.text(language).questions.get(q.question.id, q.question))
+            for q in questions
+        ],
+        item.slug,
+    )
     return render_template(
         "learn/test.html",
         track=item,
         phase=phase,
-        questions=questions,
+        question_views=views,
         tests=tests,
         open_now=open_now,
-        language=current_language(),
+        language=language,
         token=service.issue_token(_actor().id, assessment.token_scope(row, phase)),
         errors=errors,
     ), status
