@@ -8,7 +8,6 @@ including "not recorded", so trainers see who gained what.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -18,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lms.curriculum import content
-from lms.curriculum.service import CheckError, Progress, parse_answers, read_token, score
+from lms.curriculum.service import CheckError, Progress, encode_answers, parse_answers, read_token, score
 from lms.models import AssessmentPhase, Country, Sex, Track, TrackAssessment, User
 
 
@@ -98,7 +97,7 @@ def take(
         correct=correct,
         total=total,
         score=percent,
-        answers=json.dumps({key: sorted(value) for key, value in sorted(answers.items())}),
+        answers=encode_answers(answers),
     )
     try:
         with session.begin_nested():

@@ -324,6 +324,28 @@ def module_links(document: Document) -> list[tuple[str, int]]:
     return links
 
 
+def _module_text(
+    check: _Checker,
+    document: Document,
+    text: str,
+    language: str,
+    questions: dict[str, Question],
+    source_version: int | None = None,
+) -> ModuleText:
+    data = document.data
+    return ModuleText(
+        language=language,
+        title=check.text(data.get("title"), "title"),
+        summary=check.text(data.get("summary"), "summary"),
+        objectives=check.text_list(data.get("objectives"), "objectives"),
+        body=document.body,
+        questions=questions,
+        path=check.path,
+        content_hash=content_hash(text),
+        source_version=source_version,
+    )
+
+
 def _read_module(check: _Checker, document: Document, text: str, folder: str, stem: str) -> Module | None:
     data = document.data
     check.keys(data, MODULE_KEYS, MODULE_KEYS)
@@ -353,16 +375,7 @@ def _read_module(check: _Checker, document: Document, text: str, folder: str, st
         version=check.integer(data.get("version"), 1, 10_000, "version"),
         pass_mark=pass_mark,
         sources=_sources(check, data.get("sources")),
-        original=ModuleText(
-            language="en",
-            title=check.text(data.get("title"), "title"),
-            summary=check.text(data.get("summary"), "summary"),
-            objectives=check.text_list(data.get("objectives"), "objectives"),
-            body=document.body,
-            questions=questions,
-            path=check.path,
-            content_hash=content_hash(text),
-        ),
+        original=_module_text(check, document, text, "en", questions),
     )
     _body_problems(check, document, count_words=True)
     return None if check.failed else module
@@ -392,17 +405,7 @@ def _read_translation(
     else:
         check.keys(raw_check, {"questions"}, {"questions"}, "knowledge_check")
         questions = _questions(check, raw_check.get("questions"), original=original.questions)
-    translated = ModuleText(
-        language=language,
-        title=check.text(data.get("title"), "title"),
-        summary=check.text(data.get("summary"), "summary"),
-        objectives=check.text_list(data.get("objectives"), "objectives"),
-        body=document.body,
-        questions=questions,
-        path=check.path,
-        content_hash=content_hash(text),
-        source_version=source_version,
-    )
+    translated = _module_text(check, document, text, language, questions, source_version)
     if len(document.body.split()) < 100:
         check.problem("the translated text is missing or far too short", line=document.body_line)
     return None if check.failed else (language, translated)

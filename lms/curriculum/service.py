@@ -148,6 +148,11 @@ def parse_answers(
     return answers
 
 
+def encode_answers(answers: Mapping[str, frozenset[str]]) -> str:
+    """The answers as stored: JSON, question id to the sorted option ids chosen."""
+    return json.dumps({key: sorted(value) for key, value in sorted(answers.items())})
+
+
 def score(answers: Mapping[str, frozenset[str]], questions: Mapping[str, content.Question]) -> tuple[int, int, int]:
     """(correct, total, percent rounded down): a question counts when exactly its right options are chosen."""
     correct = sum(1 for question_id, question in questions.items() if answers.get(question_id) == question.correct_ids)
@@ -180,7 +185,7 @@ def grade(
         total=total,
         score=percent,
         passed=percent >= item.pass_mark,
-        answers=json.dumps({key: sorted(value) for key, value in sorted(answers.items())}),
+        answers=encode_answers(answers),
     )
     try:
         with session.begin_nested():

@@ -63,6 +63,22 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture
+def real_content(app: Flask) -> None:
+    """Serve the shipped curriculum (not the small test one), registered in the database."""
+    from lms import db
+    from lms.config import ROOT
+    from lms.curriculum.content import load_curriculum
+    from lms.curriculum.store import ContentStore
+    from lms.curriculum.sync import sync_curriculum
+
+    root = ROOT / "content"
+    app.extensions["lms.content"] = ContentStore(root)
+    with app.app_context(), db.new_session() as session:
+        sync_curriculum(session, load_curriculum(root), root)
+        session.commit()
+
+
 def log_in(page: Page, base: str, email: str, password: str) -> Any:
     page.goto(f"{base}/auth/login")
     page.get_by_label("Email address").fill(email)

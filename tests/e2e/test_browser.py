@@ -109,3 +109,54 @@ def test_language_switch_in_the_browser(demo, live_server, page) -> None:
     page.get_by_role("button", name="Change language").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "sr-Cyrl"
+
+
+def _answer_all(page, pick) -> None:  # type: ignore[no-untyped-def]
+    """Tick one option per question: ``pick(question_fieldset)`` returns the input to tick."""
+    for fieldset in page.locator("fieldset.question").all():
+        pick(fieldset).check()
+
+
+def test_a_cadet_fails_then_passes_a_knowledge_check(demo, real_content, live_server, page) -> None:
+    log_in(page, live_server, "cadet@example.org", DEMO_PASSWORD)
+    assert page.locator("#dashboard-overall").get_attribute("value") == "0"
+    page.locator("nav.main-nav a[href='/learn/']").click()
+    page.get_by_role("link", name="Gender stereotypes in the armed forces").first.click()
+    assert page.locator("nav.toc li").count() >= 4
+    assert _violations(page) == "", "module page"
+    # First try: tick the last option everywhere, which cannot be right for every question.
+    _answer_all(page, lambda fieldset: fieldset.locator("input").last)
+    page.locator("#knowledge-check button[type=submit]").click()
+    assert page.locator(".result--failed").is_visible()
+    assert _violations(page) == "", "attempt page"
+    # Second try, with the answer key the platform itself holds.
+    from lms.config import ROOT
+    from lms.curriculum.content import load_curriculum
+
+    questions = load_curriculum(ROOT / "content").modules["gender-stereotypes-in-the-armed-forces"].questions
+    page.go_back()
+    page.reload()
+    for question in questions.values():
+        for option_id in question.correct_ids:
+            page.locator(f"#answer-{question.id}-{option_id}").check()
+    page.locator("#knowledge-check button[type=submit]").click()
+    assert page.locator(".result--passed").is_visible()
+    page.goto(f"{live_server}/")
+    assert page.locator("#dashboard-overall").get_attribute("value") == "1"
+    assert page.csp_errors == []
+
+
+def test_learning_pages_meet_wcag_2_1_aa(demo, real_content, live_server, page) -> None:
+    log_in(page, live_server, "trainer@example.org", DEMO_PASSWORD)
+    for path in [
+        "/learn/",
+        "/learn/?q=zzzz",
+        "/learn/tracks/international-framework",
+        "/learn/tracks/international-framework/tests/pre",
+        "/learn/modules/unscr-1325-and-the-wps-agenda?lang=bs",
+        "/learn/modules/bystander-intervention?lang=sr-Cyrl",
+        "/learn/progress",
+        "/learn/tracks/international-framework/results",
+    ]:
+        page.goto(f"{live_server}{path}")
+        assert _violations(page) == "", path
