@@ -88,12 +88,18 @@ def main() -> None:
                         )
                     )
                     bare_loads.append(wrk(f"{bare}/page", seconds=args.seconds, connections=args.connections))
+            # Where the time goes: the same app answering its smallest route, signed in or not.
+            health = f"{base}/healthz"
+            signed_in = wrk(health, seconds=args.seconds, connections=args.connections, headers={"Cookie": cookie})
+            anonymous = wrk(health, seconds=args.seconds, connections=args.connections)
     app_load, bare_load = median_load(app_loads), median_load(bare_loads)
     print(f"Module page ({len(html):,} bytes of HTML), gunicorn 2 sync workers, wrk {args.connections} connections,")
     print(f"{args.rounds} alternating rounds of {args.seconds} s (medians):")
     for label, load in [("through the app ", app_load), ("bare Flask route", bare_load)]:
         rate, p50, p99 = load.requests_per_second, load.p50_ms, load.p99_ms
         print(f"  {label}: {rate:8.1f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
+    for label, load in [("app /healthz, signed in", signed_in), ("app /healthz, anonymous", anonymous)]:
+        print(f"  for reference, {label}: {load.requests_per_second:8.1f} req/s")
     ratio = app_load.requests_per_second / bare_load.requests_per_second
     print(f"  ratio app / bare: {ratio:.2f}  (aim: at least 0.50)")
 
