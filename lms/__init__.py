@@ -22,6 +22,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from lms.audit.views import bp as audit_bp
     from lms.auth import sessions
     from lms.auth.views import bp as auth_bp
+    from lms.courses import labels as course_labels
+    from lms.courses.calendar_views import bp as calendar_bp
+    from lms.courses.enrolment_views import bp as enrolments_bp
+    from lms.courses.network_views import bp as network_bp
+    from lms.courses.roster_views import bp as rosters_bp
+    from lms.courses.views import bp as courses_bp
     from lms.curriculum import store
     from lms.curriculum.views import bp as learn_bp
     from lms.dashboard.views import bp as dashboard_bp
@@ -50,8 +56,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     navigation.init_app(app)
     store.init_app(app)
+    course_labels.init_app(app)
 
-    for blueprint in (auth_bp, dashboard_bp, learn_bp, account_bp, people_bp, audit_bp):
+    blueprints = (
+        auth_bp, dashboard_bp, learn_bp, courses_bp, enrolments_bp, rosters_bp, calendar_bp, network_bp,
+        account_bp, people_bp, audit_bp,
+    )  # fmt: skip
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

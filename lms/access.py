@@ -148,3 +148,26 @@ def can_follow_learner(actor: User, person: User) -> bool:
 
 
 LEARNING_STAFF = roles(Role.ADMIN, Role.COORDINATOR, Role.TRAINER)
+
+
+COURSE_STAFF = roles(Role.ADMIN, Role.COORDINATOR, Role.TRAINER)
+
+
+def course_country_ids(actor: User) -> set[int] | None:
+    """Countries in which ``actor`` may create courses: ``None`` for any."""
+    scope = managed_country_ids(actor)
+    if scope is None or scope:
+        return scope
+    grant = actor.grant_for(Role.TRAINER)
+    if grant is None:
+        return set()
+    return None if grant.country_id is None else {grant.country_id}
+
+
+def can_manage_course(actor: User, course: Any) -> bool:
+    """Admins and coordinators (within their country) manage every course; a trainer only
+    the courses they deliver."""
+    scope = managed_country_ids(actor)
+    if scope is None or course.country_id in scope:
+        return True
+    return actor.id in course.trainer_ids

@@ -15,7 +15,10 @@ from lms.access import policy_of
 MENU: list[tuple[str, Any]] = [
     ("dashboard.home", _l("Dashboard")),
     ("learn.catalogue", _l("Curriculum")),
+    ("courses.index", _l("Courses")),
+    ("calendar.agenda", _l("Calendar")),
     ("learn.progress", _l("Learners' progress")),
+    ("network.directory", _l("Trainers' network")),
     ("people.index", _l("People")),
     ("audit.index", _l("Audit log")),
     ("account.profile", _l("My account")),

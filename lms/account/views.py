@@ -9,10 +9,11 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField
 from wtforms.validators import InputRequired
 
-from lms import db
+from lms import access, db
 from lms.access import AUTHENTICATED, PUBLIC, policy
 from lms.forms import BaseForm, options
 from lms.i18n import LANGUAGES
+from lms.models import Notification
 from lms.people import service as people
 from lms.web import safe_next_url
 
@@ -43,3 +44,16 @@ def language() -> Response:
     else:
         flash(_("Choose one of the listed languages."), "error")
     return redirect(safe_next_url(request.form.get("next")) or url_for("dashboard.home"))
+
+
+@bp.post("/notices/<int:notice_id>/dismiss")
+@policy(AUTHENTICATED)
+def dismiss_notice(notice_id: int) -> Response:
+    session = db.get_session()
+    notice = session.get(Notification, notice_id)
+    if notice is None or notice.user_id != current_user.id:
+        access.deny(404, reason="notice of another person", target=notice)
+    if BaseForm().validate() and notice.read_at is None:
+        notice.read_at = db.utcnow()
+        session.commit()
+    return redirect(url_for("dashboard.home"))

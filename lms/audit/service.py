@@ -89,9 +89,10 @@ def record(session: Session, action: str, **kwargs: Any) -> AuditEvent:
 def record_now(action: str, **kwargs: Any) -> None:
     """Write an audit row in a transaction of its own, committed at once.
 
-    For events that must be kept although the request's own work is not: refused access,
-    failed logins. The request's session is rolled back first: what it did must not be
-    kept, and on SQLite its write lock would block this very write.
+    For events that must be kept whatever happens to the request's own work: refused
+    access, failed logins, exports made by a GET. The request's session is rolled back
+    first: a refused request's work must not be kept, a GET has nothing to keep, and on
+    SQLite its write lock would block this very write.
     """
     # Built first: the rollback below expires the actor's loaded attributes.
     event = build_event(action, **kwargs)

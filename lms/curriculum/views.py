@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response
 from lms import access, db
 from lms.access import AUTHENTICATED, LEARNING_STAFF, policy
 from lms.cache import LRUCache
+from lms.courses.attendance import refresh_for_person
 from lms.curriculum import assessment, content, service
 from lms.curriculum.forms import CatalogueForm, LearnerSearchForm
 from lms.curriculum.overview import learners
@@ -232,6 +233,9 @@ def check_submit(slug: str) -> str | Response | tuple[str, int]:
     except service.CheckError as error:
         session.rollback()
         return _module_page(row, item, errors=error.message, status=400)
+    if attempt.passed:
+        # A completed module may complete a course the person is on.
+        refresh_for_person(session, attempt.user_id)
     session.commit()
     return redirect(url_for("learn.attempt", attempt_id=attempt.id))
 

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from lms import access
-from lms.models import Country, Sex, User
+from lms import access, db
+from lms.models import (
+    Country,
+    Course,
+    CourseSession,
+    CourseStatus,
+    CourseTrainer,
+    Enrolment,
+    EnrolmentStatus,
+    Notification,
+    Sex,
+    User,
+)
 
 
 @dataclass
@@ -45,3 +57,51 @@ def people_figures(session: Session, *, actor: User) -> PeopleFigures:
         if scope is None or country.id in scope
     ]
     return PeopleFigures(rows, session.scalar(login_query) or 0)
+
+
+@dataclass
+class CourseLine:
+    course: Course
+    enrolment_status: EnrolmentStatus | None
+    next_session: CourseSession | None
+
+
+def my_courses(session: Session, user: User) -> list[CourseLine]:
+    """Courses a person is on or delivers that have not ended long ago, soonest first."""
+    since = db.utcnow().date() - timedelta(days=30)
+    statuses = dict(
+        session.execute(
+            sa.select(Enrolment.course_id, Enrolment.status).where(
+                Enrolment.user_id == user.id,
+                Enrolment.status.in_([EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.REQUESTED]),
+            )
+        )
+        .tuples()
+        .all()
+    )
+    delivering = set(session.scalars(sa.select(CourseTrainer.course_id).where(CourseTrainer.user_id == user.id)))
+    ids = set(statuses) | delivering
+    if not ids:
+        return []
+    courses = session.scalars(
+        sa.select(Course)
+        .where(Course.id.in_(ids), Course.end_date >= since, Course.status != CourseStatus.DRAFT)
+        .order_by(Course.start_date)
+    ).all()
+    today = db.utcnow().date()
+    lines = []
+    for course in courses:
+        upcoming = [s for s in course.sessions if s.date >= today and not s.is_cancelled]
+        lines.append(CourseLine(course, statuses.get(course.id), upcoming[0] if upcoming else None))
+    return lines
+
+
+def unread_notices(session: Session, user: User) -> list[Notification]:
+    return list(
+        session.scalars(
+            sa.select(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .order_by(Notification.created_at.desc())
+            .limit(20)
+        )
+    )

@@ -12,7 +12,8 @@ from lms.access import PUBLIC, policy
 from lms.audit.service import list_events
 from lms.curriculum.service import learner_state
 from lms.curriculum.store import current_curriculum
-from lms.dashboard.service import people_figures
+from lms.dashboard.service import my_courses, people_figures, unread_notices
+from lms.forms import BaseForm
 from lms.i18n import current_language
 from lms.models import Role
 
@@ -32,6 +33,9 @@ def home() -> str | Response:
     return render_template(
         "dashboard/home.html",
         user=user,
+        courses=my_courses(session, user),
+        notices=unread_notices(session, user),
+        notice_form=BaseForm(),
         figures=figures,
         recent_events=recent,
         learning=learning,

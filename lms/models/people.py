@@ -119,6 +119,8 @@ class User(UserMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Part of the session identity: changing it ends every session of this user.
     session_nonce: Mapped[str] = mapped_column(sa.String(64), default=new_session_nonce)
+    # Part of the secret address of the personal calendar feed; None until one is made.
+    calendar_nonce: Mapped[str | None] = mapped_column(sa.String(32))
 
     sort_name: Mapped[str] = mapped_column(binary_sorted_string(SORT_KEY_LENGTH), index=True)
     search_text: Mapped[str] = mapped_column(sa.String(SEARCH_TEXT_MAX))

@@ -11,8 +11,9 @@ from html.parser import HTMLParser
 
 from lms.config import ROOT
 
-# Not words of any language: the programme's acronym.
-ALLOWED = {"RNGT"}
+# Not words of any language: the programme's acronym and file formats. Text inside
+# <code> is a technical name (such as a roster column) and stays as it is.
+ALLOWED = {"RNGT", "CSV", "XLSX"}
 VISIBLE_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "value"}
 _JINJA = re.compile(r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -22,13 +23,22 @@ class _TextCollector(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.texts: list[tuple[int, str]] = []
+        self.in_code = 0
 
     def handle_data(self, data: str) -> None:
-        self.texts.append((self.getpos()[0], data))
+        if not self.in_code:
+            self.texts.append((self.getpos()[0], data))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "code":
+            self.in_code -= 1
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "code":
+            self.in_code += 1
+        shown_value = tag == "input" and dict(attrs).get("type") in {"submit", "button", "reset"}
         for name, value in attrs:
-            if name in VISIBLE_ATTRIBUTES and value:
+            if name in VISIBLE_ATTRIBUTES and value and (name != "value" or shown_value):
                 self.texts.append((self.getpos()[0], value))
 
 

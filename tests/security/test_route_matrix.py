@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from lms.models import Role
 from tests.conftest import login_as
@@ -37,6 +38,7 @@ def only(allowed: list[str], outcome: Any) -> dict[str, Any]:
 
 
 STAFF = [ADMIN, COORD]
+COURSE_STAFF = [ADMIN, COORD, TRAINER]
 
 # (endpoint, method) -> {role: outcome}; "{person}" in URLs is a trainee of Serbia.
 # The home page sends anonymous visitors to the login page without a "next".
@@ -72,14 +74,58 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("learn.progress", "GET"): only([ADMIN, COORD, TRAINER], 200),
     ("learn.learner", "GET"): only([ADMIN, COORD, TRAINER], 200),
     ("learn.results", "GET"): only([ADMIN, COORD, TRAINER], 200),
+    # The course is delivered by the trainer; coach and trainee are not on it.
+    ("courses.index", "GET"): only(COURSE_STAFF, 200),
+    ("courses.open_courses", "GET"): signed_in(200),
+    ("courses.new", "GET"): only(COURSE_STAFF, 200),
+    ("courses.new_submit", "POST"): only(COURSE_STAFF, 400),
+    ("courses.detail", "GET"): {**only(COURSE_STAFF, 200), COACH: 404, TRAINEE: 404},
+    ("courses.edit", "GET"): only(COURSE_STAFF, 200),
+    ("courses.edit_submit", "POST"): only(COURSE_STAFF, 400),
+    ("courses.duplicate", "POST"): only(COURSE_STAFF, 302),
+    ("courses.status_submit", "POST"): only(COURSE_STAFF, 302),
+    ("courses.session_new", "GET"): only(COURSE_STAFF, 200),
+    ("courses.session_new_submit", "POST"): only(COURSE_STAFF, 400),
+    ("courses.session_edit", "GET"): only(COURSE_STAFF, 200),
+    ("courses.session_edit_submit", "POST"): only(COURSE_STAFF, 400),
+    ("courses.session_cancel", "POST"): only(COURSE_STAFF, 302),
+    ("courses.course_ics", "GET"): {**only(COURSE_STAFF, 200), COACH: 404, TRAINEE: 404},
+    ("courses.course_feed", "GET"): everyone(404),
+    ("enrolments.people", "GET"): only(COURSE_STAFF, 200),
+    ("enrolments.people_add", "POST"): only(COURSE_STAFF, 302),
+    ("enrolments.people_withdraw", "POST"): only(COURSE_STAFF, 302),
+    ("enrolments.people_decide", "POST"): only(COURSE_STAFF, 302),
+    ("enrolments.join", "POST"): {**only(COURSE_STAFF, 302), COACH: 404, TRAINEE: 404},
+    ("enrolments.attendance_form", "GET"): only(COURSE_STAFF, 200),
+    ("enrolments.attendance_submit", "POST"): only(COURSE_STAFF, 302),
+    ("enrolments.results", "GET"): only(COURSE_STAFF, 200),
+    ("enrolments.result_override", "POST"): only(COURSE_STAFF, 302),
+    ("rosters.upload", "GET"): only(COURSE_STAFF, 200),
+    ("rosters.upload_submit", "POST"): only(COURSE_STAFF, 400),
+    ("rosters.confirm", "POST"): only(COURSE_STAFF, 302),
+    ("rosters.template", "GET"): only(COURSE_STAFF, 200),
+    ("rosters.export", "GET"): only(COURSE_STAFF, 200),
+    ("calendar.agenda", "GET"): signed_in(200),
+    ("calendar.reset_feed", "POST"): signed_in(302),
+    ("calendar.feed", "GET"): everyone(404),
+    ("network.directory", "GET"): signed_in(200),
+    ("network.profile", "GET"): only([TRAINER], 200),
+    ("network.profile_submit", "POST"): only([TRAINER], 302),
+    ("account.dismiss_notice", "POST"): signed_in(404),  # the notice is someone else's
 }
 
 # "{attempt}" is a knowledge-check attempt of the target person: nobody else may see it.
 URL_ARGS = {
     "person_id": "{person}",
+    "user_id": "{person}",
     "token": "not-a-real-token",
     "attempt_id": "{attempt}",
     "phase": "pre",
+    "course_id": "{course}",
+    "session_id": "{session}",
+    "enrolment_id": "{enrolment}",
+    "notice_id": "{notice}",
+    "kind": "csv",
 }
 SLUGS = {"learn.track": "basics", "learn.test": "basics", "learn.test_submit": "basics", "learn.results": "basics"}
 
@@ -112,6 +158,37 @@ def _actors(make_user: Any) -> dict[str, Any]:
     }
 
 
+def _course(app: Any, trainer: Any, trainee: Any) -> dict[str, int]:
+    """A published course delivered by ``trainer`` with ``trainee`` enrolled and notified."""
+    from datetime import date, time
+
+    from lms import db
+    from lms.courses import enrolment, service
+    from lms.models import Country, CourseMode, CourseStatus, EnrolmentMode, Notification, User
+
+    with app.app_context(), db.new_session() as session:
+        trainer = session.get(User, trainer.id)
+        rs = session.scalar(sa.select(Country.id).where(Country.code == "RS"))
+        data = service.CourseData(
+            title="Gender perspective in planning", country_id=rs, mode=CourseMode.IN_PERSON, language="sr-Latn",
+            start_date=date(2030, 3, 2), end_date=date(2030, 3, 4), capacity=20,
+            enrolment_mode=EnrolmentMode.TRAINER_ONLY, trainer_ids=[trainer.id], venue="Military Academy, Belgrade",
+        )  # fmt: skip
+        course = service.create_course(session, data, actor=trainer)
+        sitting = service.save_session(
+            session,
+            course,
+            service.SessionData(date(2030, 3, 2), time(9), time(12), "UNSCR 1325", trainer.id),
+            actor=trainer,
+        )
+        service.change_status(session, course, CourseStatus.PUBLISHED, actor=trainer)
+        enrolled = enrolment.enrol(session, course, session.get(User, trainee.id), actor=trainer)
+        notice = Notification(user_id=trainee.id, kind="course_cancelled", course_id=course.id)
+        session.add(notice)
+        session.commit()
+        return {"course": course.id, "session": sitting.id, "enrolment": enrolled.id, "notice": notice.id}
+
+
 def _attempt_of(app: Any, person: Any) -> int:
     """A knowledge-check attempt by ``person``, submitted as they would."""
     from tests.curriculum.helpers import WRONG, submit_check
@@ -133,6 +210,7 @@ def _outcome(response: Any) -> Any:
 def test_route_matrix(app: Any, make_user: Any, role: str) -> None:
     actors = _actors(make_user)
     attempt_id = _attempt_of(app, make_user(roles=[Role.TRAINEE]))
+    course = _course(app, actors[TRAINER], make_user(roles=[Role.TRAINEE]))
     mismatches = []
     for endpoint, method, rule in _routes(app):
         # A fresh target each time: one route's change (say, disabling) must not decide another's outcome.
@@ -141,7 +219,7 @@ def test_route_matrix(app: Any, make_user: Any, role: str) -> None:
         if role != ANON:
             login_as(client, actors[role])
         args = {
-            name: URL_ARGS[name].format(person=target.id, attempt=attempt_id)
+            name: URL_ARGS[name].format(person=target.id, attempt=attempt_id, **course)
             for name in rule.arguments
             if name != "slug"
         }
