@@ -7,11 +7,16 @@ with ë and ç. Deterministic, so every new user sees the same picture.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
+from lms.curriculum.content import load_curriculum
+from lms.curriculum.sync import sync_curriculum
+from lms.demo_courses import load_demo_courses
 from lms.models import Category, Country, Institution, InstitutionKind, Role, Sex, User
 from lms.people import service as people
 from lms.reference import load_reference_data
@@ -155,4 +160,8 @@ def load_demo(session: Session) -> str:
         person = _add_person(session, countries, {**row, "email": _ascii_email(row["name"], index)})
         people.set_roles(session, person, {Role.TRAINEE: None}, actor=None)
     session.flush()
-    return f"{len(ACCOUNTS)} accounts and {len(TRAINEES)} trainees"
+    # Courses teach the curriculum: make sure it is registered first.
+    root = Path(current_app.config["CONTENT_DIR"])
+    sync_curriculum(session, load_curriculum(root), root)
+    courses = load_demo_courses(session)
+    return f"{len(ACCOUNTS)} accounts, {len(TRAINEES)} trainees and {courses} courses"

@@ -115,15 +115,23 @@ def is_cyrillic(value: str) -> bool:
 # --- Search ----------------------------------------------------------------------------
 
 
+# Lower-case Cyrillic to Latin in one C-level pass (the text is case-folded first).
+_FOLD_CYRILLIC = str.maketrans(_MK_CYRL_TO_LATN)
+
+
 def fold_for_search(value: str) -> str:
     """Fold text so that case, diacritics and script do not matter when searching.
 
     "Đukanović", "DJUKANOVIC", "dukanovic" and "Ђукановић" all fold to "dukanovic".
     """
-    text = cyrillic_to_latin(unicodedata.normalize("NFC", value).casefold(), "mk")
-    text = text.replace("đ", "d").replace("ß", "ss").replace("dj", "d")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join("".join(char for char in decomposed if not unicodedata.combining(char)).split())
+    if not value:
+        return ""
+    text = value.casefold()
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text).translate(_FOLD_CYRILLIC).replace("đ", "d")
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(text.replace("dj", "d").split())
 
 
 def like_pattern(folded_query: str) -> str:

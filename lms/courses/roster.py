@@ -296,7 +296,7 @@ def import_roster(session: Session, course: Course, staged: RosterImport, *, act
     now = db.utcnow()
     new_rows = [row for row in rows if row.known_user_id is None]
     if new_rows:
-        session.execute(sa.insert(User), [_new_user(row, now) for row in new_rows])
+        session.execute(sa.insert(User.__table__), [_new_user(row, now) for row in new_rows])
         ids = dict(
             session.execute(sa.select(User.email, User.id).where(User.email.in_([r.email for r in new_rows])))
             .tuples()
@@ -389,7 +389,7 @@ def _enrol_all(session: Session, course: Course, user_ids: list[int], now: Any) 
                 {"course_id": course.id, "user_id": user_id, "status": status, "created_at": now, "updated_at": now}
             )
     if inserts:
-        session.execute(sa.insert(Enrolment), inserts)
+        session.execute(sa.insert(Enrolment.__table__), inserts)
     for update in updates:
         session.execute(
             sa.update(Enrolment)

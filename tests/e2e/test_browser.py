@@ -160,3 +160,107 @@ def test_learning_pages_meet_wcag_2_1_aa(demo, real_content, live_server, page) 
     ]:
         page.goto(f"{live_server}{path}")
         assert _violations(page) == "", path
+
+
+def test_a_trainer_runs_a_course_from_plan_to_results(app, demo, real_content, live_server, page) -> None:
+    """The course workflow of issue 4, clicked through as trainer@example.org."""
+    from datetime import timedelta
+
+    from icalendar import Calendar
+
+    from lms import db
+
+    today = db.utcnow().date()
+    log_in(page, live_server, "trainer@example.org", DEMO_PASSWORD)
+    page.goto(f"{live_server}/courses/new")
+    page.fill("#title", "Gender perspective for staff officers")
+    page.select_option("#track_id", label="The international framework for gender equality and security")
+    page.select_option("#country_id", label="Serbia")
+    page.fill("#venue", "Military Academy, Belgrade")
+    page.fill("#start_date", (today - timedelta(days=2)).isoformat())
+    page.fill("#end_date", (today + timedelta(days=1)).isoformat())
+    page.uncheck("#require_modules")
+    page.locator("main form button[type=submit]").first.click()
+    assert "/courses/" in page.url and page.locator("h1").inner_text().startswith(
+        "Gender perspective for staff officers"
+    )
+    course_url = page.url
+    for offset, topic in [(-2, "CEDAW"), (-1, "Resolution 1325"), (1, "National action plans")]:
+        page.goto(f"{course_url}/sessions/new")
+        page.fill("#date", (today + timedelta(days=offset)).isoformat())
+        page.fill("#start_time", "09:00")
+        page.fill("#end_time", "12:00")
+        page.fill("#topic", topic)
+        page.locator("main form button[type=submit]").first.click()
+        if page.locator("#confirm").count():  # the demo trainer is busy elsewhere that day: confirm
+            page.check("#confirm")
+            page.locator("main form button[type=submit]").first.click()
+    assert page.locator("#sessions tbody tr").count() == 3
+    page.select_option("#status", "published")
+    page.locator("form[action$='/status'] button").click()
+
+    header = "full_name,email,sex,country,institution,category,rank\n"
+    good = "Ljiljana Đukanović,cadet@example.org,female,ME,,cadet,kadet\nЂорђе Јовановић,djordje.new@example.org,male,RS,,military staff,капетан\n"
+    page.goto(f"{course_url}/import")
+    page.set_input_files(
+        "#roster",
+        files=[
+            {
+                "name": "roster.csv",
+                "mimeType": "text/csv",
+                "buffer": (header + good + "Bad Row,not-an-email,female,RS,,,\n").encode(),
+            }
+        ],
+    )
+    page.locator("main form button[type=submit]").click()
+    assert "Nothing has been saved" in page.content() and "not a valid email address" in page.content()
+    page.set_input_files(
+        "#roster", files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": (header + good).encode()}]
+    )
+    page.locator("main form button[type=submit]").click()
+    page.get_by_role("button", name="Import and enrol everyone").click()
+    assert page.locator("#roster-caption").inner_text().startswith("2 people")
+
+    for row in range(2):  # the two sessions already held
+        page.goto(course_url)
+        page.locator("#sessions tbody tr").nth(row).get_by_role("link", name="Attendance").click()
+        page.get_by_role("button", name="Save attendance").click()
+    assert page.locator(".status--done").count() == 2  # both completed: present at 2 of 2 sessions held
+
+    page.goto(course_url)
+    feed = page.locator("#course-feed").input_value()
+    body = page.request.get(feed.replace("http://localhost", live_server)).body()
+    assert len(list(Calendar.from_ical(body).walk("VEVENT"))) == 3
+
+    page.locator(".user-menu button").click()
+    log_in(page, live_server, "cadet@example.org", DEMO_PASSWORD)
+    assert page.get_by_role("link", name="Gender perspective for staff officers").count() == 1
+    assert "National action plans" in page.locator("#courses-heading + ul").inner_text()
+    assert _violations(page) == "", "dashboard with courses"
+
+
+def test_course_pages_meet_wcag_2_1_aa(demo, live_server, page) -> None:
+    log_in(page, live_server, "trainer@example.org", DEMO_PASSWORD)
+    page.goto(f"{live_server}/courses/")
+    first = page.locator("main table tbody a").first.get_attribute("href")
+    course = f"{live_server}{first}"
+    page.goto(course)
+    session_link = page.locator("#sessions a", has_text="Attendance").first.get_attribute("href")
+    for url in [
+        f"{live_server}/courses/",
+        f"{live_server}/courses/new",
+        course,
+        f"{course}/people?q=a",
+        f"{course}/import",
+        f"{course}/results",
+        f"{live_server}{session_link}",
+        f"{course}/sessions/new",
+        f"{live_server}/calendar/",
+        f"{live_server}/calendar/?view=week",
+        f"{live_server}/network/",
+        f"{live_server}/network/profile",
+        f"{live_server}/",
+    ]:
+        page.goto(url)
+        assert _violations(page) == "", url
+    assert page.csp_errors == []
