@@ -200,7 +200,10 @@ def test_a_trainer_runs_a_course_from_plan_to_results(app, demo, real_content, l
     page.locator("form[action$='/status'] button").click()
 
     header = "full_name,email,sex,country,institution,category,rank\n"
-    good = "Ljiljana Đukanović,cadet@example.org,female,ME,,cadet,kadet\nЂорђе Јовановић,djordje.new@example.org,male,RS,,military staff,капетан\n"
+    good = (
+        "Ljiljana Đukanović,cadet@example.org,female,ME,,cadet,kadet\n"
+        "Ђорђе Јовановић,djordje.new@example.org,male,RS,,military staff,капетан\n"
+    )
     page.goto(f"{course_url}/import")
     page.set_input_files(
         "#roster",
