@@ -174,8 +174,9 @@ def roster(session: Session, course: Course) -> list[Enrolment]:
     return sorted(rows, key=key)
 
 
-def search_candidates(session: Session, course: Course, query: str, limit: int = 20) -> list[User]:
-    """People to add, by name, email or institution, not already on the course."""
+def search_candidates(session: Session, course: Course, query: str, *, actor: User, limit: int = 20) -> list[User]:
+    """People to add, by name, email or institution, not already on the course, among
+    those ``actor`` may see (a trainer of one country finds that country's people)."""
     words = fold_for_search(query).split()[:5]
     if not words:
         return []
@@ -183,6 +184,9 @@ def search_candidates(session: Session, course: Course, query: str, limit: int =
     people = (
         sa.select(User).outerjoin(Institution, Institution.id == User.institution_id).where(User.id.not_in(on_course))
     )
+    scope = access.course_country_ids(actor)
+    if scope is not None:
+        people = people.where(User.country_id.in_(scope))
     for word in words:
         pattern = like_pattern(word)
         people = people.where(

@@ -32,7 +32,7 @@ def people(course_id: int) -> str | tuple[str, int]:
     search = CandidateSearchForm(request.args)
     candidates = []
     if request.args and search.validate():
-        candidates = enrolment.search_candidates(session, course, search.q.data or "")
+        candidates = enrolment.search_candidates(session, course, search.q.data or "", actor=_actor())
     return render_template(
         "courses/people.html",
         course=course,

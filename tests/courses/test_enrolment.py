@@ -159,3 +159,13 @@ def test_the_database_refuses_a_second_enrolment(app, make_user, session) -> Non
                 updated_at=db.utcnow(),
             )
         )
+
+
+def test_a_country_trainer_finds_only_their_countrys_people(client, make_user, session) -> None:
+    trainer = make_user("trainer@example.org", roles={Role.TRAINER: "RS"})
+    course = make_course(session, trainer)
+    make_user("serbian@example.org", name="Ana Serbian", country="RS", password=False)
+    make_user("montenegrin@example.org", name="Ana Montenegrin", country="ME", password=False)
+    login_as(client, trainer)
+    page = client.get(f"/courses/{course.id}/people", query_string={"q": "ana"}).get_data(as_text=True)
+    assert "Ana Serbian" in page and "Ana Montenegrin" not in page
