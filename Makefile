@@ -60,7 +60,7 @@ translations: $(VENV)/.installed
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --add-comments=Translators: --project="RNGT LMS" -o translations/messages.pot .
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel -q update -i translations/messages.pot -d translations; fi
+		$(BIN)/pybabel -q update --no-fuzzy-matching -i translations/messages.pot -d translations; fi
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -22,6 +22,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from lms.audit.views import bp as audit_bp
     from lms.auth import sessions
     from lms.auth.views import bp as auth_bp
+    from lms.coaching import labels as coaching_labels
+    from lms.coaching.views import bp as coaching_bp
     from lms.courses import labels as course_labels
     from lms.courses.calendar_views import bp as calendar_bp
     from lms.courses.enrolment_views import bp as enrolments_bp
@@ -57,9 +59,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     navigation.init_app(app)
     store.init_app(app)
     course_labels.init_app(app)
+    coaching_labels.init_app(app)
 
     blueprints = (
-        auth_bp, dashboard_bp, learn_bp, courses_bp, enrolments_bp, rosters_bp, calendar_bp, network_bp,
+        auth_bp, dashboard_bp, learn_bp, courses_bp, enrolments_bp, rosters_bp, calendar_bp, network_bp, coaching_bp,
         account_bp, people_bp, audit_bp,
     )  # fmt: skip
     for blueprint in blueprints:

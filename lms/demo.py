@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lms.curriculum.content import load_curriculum
 from lms.curriculum.sync import sync_curriculum
+from lms.demo_coaching import load_demo_coaching
 from lms.demo_courses import load_demo_courses
 from lms.models import Category, Country, Institution, InstitutionKind, Role, Sex, User
 from lms.people import service as people
@@ -164,4 +165,5 @@ def load_demo(session: Session) -> str:
     root = Path(current_app.config["CONTENT_DIR"])
     sync_curriculum(session, load_curriculum(root), root)
     courses = load_demo_courses(session)
-    return f"{len(ACCOUNTS)} accounts, {len(TRAINEES)} trainees and {courses} courses"
+    pairings = load_demo_coaching(session)
+    return f"{len(ACCOUNTS)} accounts, {len(TRAINEES)} trainees, {courses} courses and {pairings} coaching pairings"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
@@ -9,14 +10,24 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.access import policy_of
+from lms.models import Category, Role
+
+
+def _in_coaching(user: Any) -> bool:
+    """The programme's page is for coaches, commanders, and those who run the programme."""
+    return user.has_role(Role.COACH, Role.ADMIN, Role.COORDINATOR) or user.category == Category.COMMANDER
+
 
 # (endpoint, label): the order of the menu. Items are filtered by the pages' own policies,
-# so the menu can never offer a page its reader would be refused.
+# so the menu can never offer a page its reader would be refused; a few are further
+# limited to the people they concern.
+SHOWN_TO: dict[str, Callable[[Any], bool]] = {"coaching.home": _in_coaching}
 MENU: list[tuple[str, Any]] = [
     ("dashboard.home", _l("Dashboard")),
     ("learn.catalogue", _l("Curriculum")),
     ("courses.index", _l("Courses")),
     ("calendar.agenda", _l("Calendar")),
+    ("coaching.home", _l("Coaching")),
     ("learn.progress", _l("Learners' progress")),
     ("network.directory", _l("Trainers' network")),
     ("people.index", _l("People")),
@@ -30,7 +41,7 @@ def menu_for_current_user() -> list[dict[str, Any]]:
     items = []
     for endpoint, label in MENU:
         rule = policy_of(endpoint)
-        if rule is not None and rule.allows(user):
+        if rule is not None and rule.allows(user) and SHOWN_TO.get(endpoint, lambda _user: True)(user):
             blueprint = endpoint.split(".")[0]
             items.append({"endpoint": endpoint, "label": label, "current": request.blueprint == blueprint})
     return items

@@ -37,6 +37,10 @@ def only(allowed: list[str], outcome: Any) -> dict[str, Any]:
     return {ANON: LOGIN, **{role: outcome if role in allowed else 403 for role in SIGNED_IN}}
 
 
+def pair_only(outcome: Any) -> dict[str, Any]:
+    return {ANON: LOGIN, **{role: outcome if role == COACH else 404 for role in SIGNED_IN}}
+
+
 STAFF = [ADMIN, COORD]
 COURSE_STAFF = [ADMIN, COORD, TRAINER]
 
@@ -112,6 +116,25 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("network.profile", "GET"): only([TRAINER], 200),
     ("network.profile_submit", "POST"): only([TRAINER], 302),
     ("account.dismiss_notice", "POST"): signed_in(404),  # the notice is someone else's
+    # Coaching: the pairing is the coach's with a commander who is none of the actors. Its
+    # record is the pair's alone: everyone else, administrators included, gets 404.
+    ("coaching.home", "GET"): signed_in(200),
+    ("coaching.programme", "GET"): only(STAFF, 200),
+    ("coaching.pairing_new", "GET"): only(STAFF, 200),
+    ("coaching.pairing_new_submit", "POST"): only(STAFF, 400),
+    ("coaching.pairing_end", "POST"): only(STAFF, 302),
+    ("coaching.pairing", "GET"): pair_only(200),
+    ("coaching.goal_add", "POST"): pair_only(302),
+    ("coaching.goal_review", "POST"): pair_only(302),
+    ("coaching.session_new", "GET"): pair_only(200),
+    ("coaching.session_new_submit", "POST"): pair_only(400),
+    ("coaching.session_detail", "GET"): pair_only(200),
+    ("coaching.session_edit", "GET"): pair_only(200),
+    ("coaching.session_edit_submit", "POST"): pair_only(400),
+    ("coaching.note_save", "POST"): pair_only(302),
+    ("coaching.action_add", "POST"): pair_only(302),
+    ("coaching.action_status", "POST"): pair_only(302),
+    ("coaching.export", "GET"): pair_only(200),
 }
 
 # "{attempt}" is a knowledge-check attempt of the target person: nobody else may see it.
@@ -125,6 +148,9 @@ URL_ARGS = {
     "session_id": "{session}",
     "enrolment_id": "{enrolment}",
     "notice_id": "{notice}",
+    "pairing_id": "{pairing}",
+    "goal_id": "{goal}",
+    "action_id": "{action}",
     "kind": "csv",
 }
 SLUGS = {"learn.track": "basics", "learn.test": "basics", "learn.test_submit": "basics", "learn.results": "basics"}
@@ -189,6 +215,32 @@ def _course(app: Any, trainer: Any, trainee: Any) -> dict[str, int]:
         return {"course": course.id, "session": sitting.id, "enrolment": enrolled.id, "notice": notice.id}
 
 
+def _coaching(app: Any, coach: Any, commander: Any) -> dict[str, int]:
+    """A pairing of ``coach`` with ``commander``, with a goal, a held session and an action item."""
+    from datetime import date
+
+    from lms import db
+    from lms.coaching import service
+    from lms.models import ActionOwner, CoachingLevel, CoachingSessionStatus, SessionFormat, User
+
+    with app.app_context(), db.new_session() as session:
+        coach = session.get(User, coach.id)
+        pairing = service.create_pairing(
+            session,
+            service.PairingData(coach.id, commander.id, CoachingLevel.BASIC, date(2026, 1, 1), date(2026, 12, 31)),
+            actor=None,
+        )
+        goal = service.add_goal(session, pairing, "Gender in the training plan", "Plan approved", date(2026, 12, 1), actor=coach)
+        sitting = service.save_session(
+            session, pairing,
+            service.SessionData(date(2026, 2, 1), 90, SessionFormat.IN_PERSON, CoachingSessionStatus.HELD, [], "Summary"),
+            actor=coach,
+        )  # fmt: skip
+        action = service.add_action(session, sitting, "Talk to the S3", ActionOwner.COMMANDER, date(2026, 3, 1), actor=coach)
+        session.commit()
+        return {"pairing": pairing.id, "goal": goal.id, "action": action.id, "coaching_session": sitting.id}
+
+
 def _attempt_of(app: Any, person: Any) -> int:
     """A knowledge-check attempt by ``person``, submitted as they would."""
     from tests.curriculum.helpers import WRONG, submit_check
@@ -211,6 +263,7 @@ def test_route_matrix(app: Any, make_user: Any, role: str) -> None:
     actors = _actors(make_user)
     attempt_id = _attempt_of(app, make_user(roles=[Role.TRAINEE]))
     course = _course(app, actors[TRAINER], make_user(roles=[Role.TRAINEE]))
+    course.update(_coaching(app, actors[COACH], make_user(roles=[Role.TRAINEE])))
     mismatches = []
     for endpoint, method, rule in _routes(app):
         # A fresh target each time: one route's change (say, disabling) must not decide another's outcome.
@@ -223,6 +276,8 @@ def test_route_matrix(app: Any, make_user: Any, role: str) -> None:
             for name in rule.arguments
             if name != "slug"
         }
+        if endpoint.startswith("coaching.session") and "session_id" in rule.arguments:
+            args["session_id"] = str(course["coaching_session"])
         if "slug" in rule.arguments:
             args["slug"] = SLUGS.get(endpoint, "first-module")
         url = app.url_map.bind("localhost").build(endpoint, args)
