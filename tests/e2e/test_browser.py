@@ -267,3 +267,62 @@ def test_course_pages_meet_wcag_2_1_aa(demo, live_server, page) -> None:
         page.goto(url)
         assert _violations(page) == "", url
     assert page.csp_errors == []
+
+
+def test_coaching_stays_between_coach_and_commander(app, demo, live_server, page) -> None:
+    """The coaching story of issue 5, clicked through, with accessibility checks."""
+    from datetime import timedelta
+
+    from lms import db
+
+    today = db.utcnow().date()
+    note = "Private: he doubts the complaint procedure works."
+    log_in(page, live_server, "coordinator@example.org", DEMO_PASSWORD)
+    page.goto(f"{live_server}/coaching/pairings/new")
+    page.select_option("#coach_id", label="Arbër Çela")
+    page.locator("#commander_id option", has_text="Mirsad Begović").first.wait_for(state="attached")
+    page.select_option("#commander_id", label="Mirsad Begović (pukovnik)")
+    page.fill("#start_date", (today - timedelta(days=40)).isoformat())
+    page.fill("#end_date", (today + timedelta(days=160)).isoformat())
+    assert _violations(page) == "", "new pairing form"
+    page.locator("main form button[type=submit]").click()
+    assert page.url.endswith("/coaching/programme")
+    assert _violations(page) == "", "programme page"
+    page.locator(".user-menu button").click()
+
+    log_in(page, live_server, "coach@example.org", DEMO_PASSWORD)
+    page.goto(f"{live_server}/coaching/")
+    page.get_by_role("link", name="Mirsad Begović").click()
+    pairing_url = page.url
+    page.get_by_role("link", name="Add a session").click()
+    page.fill("#date", (today - timedelta(days=2)).isoformat())
+    page.select_option("#status", "held")
+    page.select_option("#topics", ["stereotypes", "own_area"])
+    page.fill("#summary", "Agreed to review the unit's training plan for gender objectives.")
+    page.locator("main form button[type=submit]").click()
+    session_url = page.url
+    page.fill("#text", note)
+    page.get_by_role("button", name="Save my note").click()
+    for description in ("Ask the S3 for the training plan", "Meet the unit's gender focal point"):
+        page.locator("details", has_text="Add an action item").locator("summary").click()
+        page.fill("#description", description)
+        page.fill("#due_date", (today + timedelta(days=14)).isoformat())
+        page.get_by_role("button", name="Add", exact=True).click()
+    assert note in page.content()
+    assert _violations(page) == "", "coach's session page"
+    page.locator(".user-menu button").click()
+
+    log_in(page, live_server, "commander@example.org", DEMO_PASSWORD)
+    page.goto(session_url)
+    content = page.content()
+    assert "training plan for gender objectives" in content and "Ask the S3" in content and "gender focal point" in content
+    assert note not in content
+    page.goto(f"{live_server}/coaching/")
+    assert _violations(page) == "", "commander's coaching page"
+    page.locator(".user-menu button").click()
+
+    log_in(page, live_server, "coordinator@example.org", DEMO_PASSWORD)
+    page.goto(f"{live_server}/coaching/programme")
+    assert "Mirsad Begović" in page.content() and "training plan for gender objectives" not in page.content()
+    assert page.goto(session_url).status == 404
+    assert page.goto(pairing_url).status == 404
