@@ -315,7 +315,9 @@ def test_coaching_stays_between_coach_and_commander(app, demo, live_server, page
     log_in(page, live_server, "commander@example.org", DEMO_PASSWORD)
     page.goto(session_url)
     content = page.content()
-    assert "training plan for gender objectives" in content and "Ask the S3" in content and "gender focal point" in content
+    assert (
+        "training plan for gender objectives" in content and "Ask the S3" in content and "gender focal point" in content
+    )
     assert note not in content
     page.goto(f"{live_server}/coaching/")
     assert _violations(page) == "", "commander's coaching page"

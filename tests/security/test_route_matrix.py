@@ -230,13 +230,17 @@ def _coaching(app: Any, coach: Any, commander: Any) -> dict[str, int]:
             service.PairingData(coach.id, commander.id, CoachingLevel.BASIC, date(2026, 1, 1), date(2026, 12, 31)),
             actor=None,
         )
-        goal = service.add_goal(session, pairing, "Gender in the training plan", "Plan approved", date(2026, 12, 1), actor=coach)
+        goal = service.add_goal(
+            session, pairing, "Gender in the training plan", "Plan approved", date(2026, 12, 1), actor=coach
+        )
         sitting = service.save_session(
             session, pairing,
             service.SessionData(date(2026, 2, 1), 90, SessionFormat.IN_PERSON, CoachingSessionStatus.HELD, [], "Summary"),
             actor=coach,
         )  # fmt: skip
-        action = service.add_action(session, sitting, "Talk to the S3", ActionOwner.COMMANDER, date(2026, 3, 1), actor=coach)
+        action = service.add_action(
+            session, sitting, "Talk to the S3", ActionOwner.COMMANDER, date(2026, 3, 1), actor=coach
+        )
         session.commit()
         return {"pairing": pairing.id, "goal": goal.id, "action": action.id, "coaching_session": sitting.id}
 
