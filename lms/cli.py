@@ -148,4 +148,8 @@ def demo_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from lms.certificates.cli import certificates_cli, worker_command_factory
+
+    lms_cli.add_command(certificates_cli)
+    lms_cli.add_command(worker_command_factory())
     app.cli.add_command(lms_cli)

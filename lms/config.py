@@ -11,6 +11,10 @@ Environment variables (all optional in development):
 - ``LMS_PROXY_COUNT``: number of trusted reverse proxies in front of the app (for the
   client address used by login throttling and the audit log).
 - ``LMS_TARGET_TRAINED``: the programme's target of unique staff trained.
+- ``LMS_PUBLIC_URL``: the address people reach the platform at, printed in the QR codes of
+  certificates (default ``http://127.0.0.1:5000``; required in production).
+- ``LMS_PRINT_PROCESSES``: processes rendering certificate batches in parallel (default:
+  the number of CPUs, at most 4).
 """
 
 from __future__ import annotations
@@ -96,6 +100,12 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "PEOPLE_PER_PAGE": 25,
         "CONTENT_DIR": ROOT / "content",
         "TARGET_TRAINED": int(os.environ.get("LMS_TARGET_TRAINED", "4700") or 4700),
+        "PUBLIC_URL": (os.environ.get("LMS_PUBLIC_URL") or ("" if production else "http://127.0.0.1:5000")).rstrip("/"),
+        # Certificate batches: pages per chunk (RSS grows ~0.43 MiB a page) and processes.
+        "PRINT_CHUNK_SIZE": 200,
+        "PRINT_PROCESSES": int(os.environ.get("LMS_PRINT_PROCESSES") or min(os.cpu_count() or 1, 4)),
+        # Public verification: lookups per address per minute.
+        "VERIFY_RATE_LIMIT": 30,
     }
     config.update(override)
     config["LMS_ENV"] = env
@@ -120,3 +130,5 @@ def _check_production(config: dict[str, Any]) -> None:
         raise ConfigError("Production requires secure cookies: do not set LMS_SESSION_COOKIE_SECURE=0")
     if config.get("DEBUG"):
         raise ConfigError("Production must not run with DEBUG on")
+    if not str(config.get("PUBLIC_URL") or "").startswith("https://"):
+        raise ConfigError("Production requires LMS_PUBLIC_URL, the https:// address printed on certificates")

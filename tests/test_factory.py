@@ -42,6 +42,7 @@ def test_production_refuses_a_short_secret(tmp_path: Path, monkeypatch: pytest.M
 def test_production_refuses_insecure_cookies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LMS_ENV", "production")
     monkeypatch.setenv("LMS_SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("LMS_PUBLIC_URL", "https://lms.example.org")
     monkeypatch.setenv("LMS_SESSION_COOKIE_SECURE", "0")
     with pytest.raises(ConfigError, match="secure cookies"):
         build_config({"INSTANCE_DIR": tmp_path})
@@ -50,6 +51,7 @@ def test_production_refuses_insecure_cookies(tmp_path: Path, monkeypatch: pytest
 def test_production_cookie_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LMS_ENV", "production")
     monkeypatch.setenv("LMS_SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("LMS_PUBLIC_URL", "https://lms.example.org")
     monkeypatch.delenv("LMS_SESSION_COOKIE_SECURE", raising=False)
     config = build_config({"INSTANCE_DIR": tmp_path})
     assert config["SESSION_COOKIE_SECURE"] is True
@@ -61,9 +63,20 @@ def test_production_cookie_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_production_refuses_a_database_not_at_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LMS_ENV", "production")
     monkeypatch.setenv("LMS_SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("LMS_PUBLIC_URL", "https://lms.example.org")
     monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     with pytest.raises(ConfigError, match="lms init"):
         create_app({"INSTANCE_DIR": tmp_path})
+
+
+def test_production_requires_the_public_https_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The address is printed in certificates' QR codes: it must be the real, secure one.
+    monkeypatch.setenv("LMS_ENV", "production")
+    monkeypatch.setenv("LMS_SECRET_KEY", "s" * 48)
+    for value in ("", "http://lms.example.org"):
+        monkeypatch.setenv("LMS_PUBLIC_URL", value)
+        with pytest.raises(ConfigError, match="LMS_PUBLIC_URL"):
+            build_config({"INSTANCE_DIR": tmp_path})
 
 
 def test_unknown_environment_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

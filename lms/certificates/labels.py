@@ -1,0 +1,77 @@
+"""Words printed on certificates and shown about them, through Flask-Babel."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import force_locale, format_date, format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from lms.i18n import babel_locale
+from lms.models import AchievementKind, CertificateStatus, PrintJobStatus
+
+KIND_LABELS = {
+    AchievementKind.COURSE: _l("Course"),
+    AchievementKind.TRACK: _l("Learning track"),
+    AchievementKind.COACHING: _l("Gender Coach Programme"),
+}
+
+STATUS_LABELS = {
+    CertificateStatus.VALID: _l("Valid"),
+    CertificateStatus.REVOKED: _l("Revoked"),
+}
+
+STANDING_LABELS = {
+    "valid": _l("Valid"),
+    "expired": _l("Expired"),
+    "superseded": _l("Superseded"),
+    "revoked": _l("Revoked"),
+}
+
+JOB_STATUS_LABELS = {
+    PrintJobStatus.QUEUED: _l("Waiting"),
+    PrintJobStatus.RUNNING: _l("Printing"),
+    PrintJobStatus.DONE: _l("Ready"),
+    PrintJobStatus.FAILED: _l("Failed"),
+}
+
+
+def hours_of(minutes: int) -> float:
+    return round(minutes / 60, 1)
+
+
+def printed_texts(language: str, kind: AchievementKind, context: dict[str, Any]) -> dict[str, str]:
+    """The certificate's words in ``language``, with its dates and hours formatted there."""
+    with force_locale(babel_locale(language)):
+        completed = {
+            AchievementKind.COURSE: _("has completed the course"),
+            AchievementKind.TRACK: _("has completed every module of the learning track"),
+            AchievementKind.COACHING: _("has completed the programme"),
+        }[kind]
+        start: date = context["start_date"]
+        end: date = context["end_date"]
+        period = (
+            format_date(end, "long") if start == end else f"{format_date(start, 'long')} – {format_date(end, 'long')}"
+        )
+        texts = {
+            "network": _("Regional Network of Gender Trainers"),
+            "heading": _("Certificate"),
+            "certify": _("This is to certify that"),
+            "completed": completed,
+            "period": period,
+            "hours": _("%(hours)s hours of training", hours=format_decimal(hours_of(context["minutes"]))),
+            "modules": _("Modules and the versions covered"),
+            "version": _("version"),
+            "issued_by": _("Issued by"),
+            "serial": _("Serial number"),
+            "issued_on": _("Date of issue"),
+            "issued_date": format_date(context["issued_on"], "long"),
+            "valid_until": _("Valid until"),
+            "valid_until_date": format_date(context["valid_until"], "long") if context["valid_until"] else "",
+            "verify": _("Verify at"),
+            "code": _("Verification code"),
+            "revision": _("Revision"),
+        }
+    return texts
