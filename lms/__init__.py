@@ -22,6 +22,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from lms.audit.views import bp as audit_bp
     from lms.auth import sessions
     from lms.auth.views import bp as auth_bp
+    from lms.certificates import labels as certificate_labels
+    from lms.certificates.verify_views import bp as verify_bp
+    from lms.certificates.views import bp as certificates_bp
     from lms.coaching import labels as coaching_labels
     from lms.coaching.views import bp as coaching_bp
     from lms.courses import labels as course_labels
@@ -60,10 +63,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     store.init_app(app)
     course_labels.init_app(app)
     coaching_labels.init_app(app)
+    certificate_labels.init_app(app)
 
     blueprints = (
         auth_bp, dashboard_bp, learn_bp, courses_bp, enrolments_bp, rosters_bp, calendar_bp, network_bp, coaching_bp,
-        account_bp, people_bp, audit_bp,
+        certificates_bp, verify_bp, account_bp, people_bp, audit_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -28,6 +28,8 @@ MENU: list[tuple[str, Any]] = [
     ("courses.index", _l("Courses")),
     ("calendar.agenda", _l("Calendar")),
     ("coaching.home", _l("Coaching")),
+    ("certificates.index", _l("Certificates")),
+    ("certificates.mine", _l("My certificates")),
     ("learn.progress", _l("Learners' progress")),
     ("network.directory", _l("Trainers' network")),
     ("people.index", _l("People")),

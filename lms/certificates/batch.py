@@ -116,7 +116,10 @@ def _chunk_work(session: Session, chunk: Chunk, fmt: PrintFormat, title: str) ->
         printed = [document.printed(certificate) for certificate in certificates]
         return _render_pdf_chunk, document.certificates_html(printed, title=title)
     files = [
-        (pdf_filename(certificate), document.certificates_html([document.printed(certificate)], title=certificate.serial))
+        (
+            pdf_filename(certificate),
+            document.certificates_html([document.printed(certificate)], title=certificate.serial),
+        )
         for certificate in certificates
     ]
     return _render_zip_chunk, files

@@ -116,4 +116,3 @@ def worker_command_factory() -> click.Command:
             click.echo(f"Ran {ran} print job(s).", err=True)
 
     return worker_command
-

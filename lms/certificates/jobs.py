@@ -106,7 +106,7 @@ def claim_next(session: Session, name: str) -> PrintJob | None:
         .limit(20)
     ).all()
     for job in candidates:
-        if job.status == PrintJobStatus.RUNNING and (job.worker == name or not _orphaned(job)):
+        if job.status == PrintJobStatus.RUNNING and not _orphaned(job):
             continue
         now = db.utcnow()
         # Compare-and-set: of two workers claiming one job, one changes the row.

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask import Flask
 from flask_babel import force_locale, format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from lms.i18n import babel_locale
+from lms.certificates.codes import display_code
+from lms.i18n import babel_locale, label
 from lms.models import AchievementKind, CertificateStatus, PrintJobStatus
 
 KIND_LABELS = {
@@ -75,3 +77,14 @@ def printed_texts(language: str, kind: AchievementKind, context: dict[str, Any])
             "revision": _("Revision"),
         }
     return texts
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        achievement_label=lambda value: label(KIND_LABELS, value),
+        certificate_status_label=lambda value: label(STATUS_LABELS, value),
+        standing_label=lambda value: label(STANDING_LABELS, value),
+        job_status_label=lambda value: label(JOB_STATUS_LABELS, value),
+        hours_of=hours_of,
+        display_code=display_code,
+    )

@@ -135,6 +135,30 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("coaching.action_add", "POST"): pair_only(302),
     ("coaching.action_status", "POST"): pair_only(302),
     ("coaching.export", "GET"): pair_only(200),
+    # Certificates: coordinators and admins manage them; the holder downloads their own;
+    # verification is public. The print job is the coordinator's (admins see all jobs).
+    ("certificates.index", "GET"): only(STAFF, 200),
+    ("certificates.course", "GET"): only(STAFF, 200),
+    ("certificates.course_issue", "POST"): only(STAFF, 400),
+    ("certificates.course_print", "POST"): only(STAFF, 302),
+    ("certificates.track", "GET"): only(STAFF, 200),
+    ("certificates.track_issue", "POST"): only(STAFF, 400),
+    ("certificates.coaching", "GET"): only(STAFF, 200),
+    ("certificates.coaching_issue", "POST"): only(STAFF, 400),
+    ("certificates.detail", "GET"): only(STAFF, 200),
+    ("certificates.reissue", "POST"): only(STAFF, 302),
+    ("certificates.revoke", "POST"): only(STAFF, 302),
+    ("certificates.download", "GET"): only(STAFF, 200),
+    ("certificates.job", "GET"): only(STAFF, 200),
+    ("certificates.job_status", "GET"): only(STAFF, 200),
+    ("certificates.job_download", "GET"): only(STAFF, 404),  # not printed yet
+    ("certificates.signatories", "GET"): only(STAFF, 200),
+    ("certificates.signatory_add", "POST"): only(STAFF, 400),
+    ("certificates.signatory_remove", "POST"): only(STAFF, 302),
+    ("certificates.mine", "GET"): signed_in(200),
+    ("certificates.mine_download", "GET"): {ANON: LOGIN, **{role: 200 if role == TRAINEE else 404 for role in SIGNED_IN}},
+    ("verify.form", "GET"): everyone(200),
+    ("verify.certificate", "GET"): everyone(200),
 }
 
 # "{attempt}" is a knowledge-check attempt of the target person: nobody else may see it.
@@ -152,6 +176,11 @@ URL_ARGS = {
     "goal_id": "{goal}",
     "action_id": "{action}",
     "kind": "csv",
+    "certificate_id": "{certificate}",
+    "job_id": "{job}",
+    "signatory_id": "{signatory}",
+    "track_id": "{track}",
+    "code": "{code}",
 }
 SLUGS = {"learn.track": "basics", "learn.test": "basics", "learn.test_submit": "basics", "learn.results": "basics"}
 
@@ -245,6 +274,37 @@ def _coaching(app: Any, coach: Any, commander: Any) -> dict[str, int]:
         return {"pairing": pairing.id, "goal": goal.id, "action": action.id, "coaching_session": sitting.id}
 
 
+def _certificates(app: Any, holder: Any, coordinator: Any, course_id: int) -> dict[str, Any]:
+    """A certificate of ``holder`` for the course, a print job of ``coordinator``, a signatory."""
+    from lms import db
+    from lms.certificates import eligibility, jobs, service
+    from lms.models import Course, PrintFormat, Signatory, Track, User
+
+    with app.app_context(), db.new_session() as session:
+        course = session.get(Course, course_id)
+        achievement = eligibility.Achievement(
+            kind=eligibility.AchievementKind.COURSE, key=eligibility.course_key(course.id),
+            holder=session.get(User, holder.id), title=course.title, minutes=180, start_date=course.start_date,
+            end_date=course.end_date, country_id=course.country_id, issuers=[eligibility.NETWORK], course_id=course.id,
+        )  # fmt: skip
+        (certificate,) = service.issue(session, [achievement], actor=None)
+        job = jobs.queue(
+            session, title="Print", certificate_ids=[certificate.id], fmt=PrintFormat.PDF,
+            actor=session.get(User, coordinator.id),
+        )  # fmt: skip
+        signatory = Signatory(name="Ana Anić", function="Head of the Gender Equality Office")
+        session.add(signatory)
+        session.commit()
+        track = session.scalar(sa.select(Track.id).where(Track.slug == "basics"))
+        return {
+            "certificate": certificate.id,
+            "job": job.id,
+            "signatory": signatory.id,
+            "track": track,
+            "code": certificate.current.code,
+        }
+
+
 def _attempt_of(app: Any, person: Any) -> int:
     """A knowledge-check attempt by ``person``, submitted as they would."""
     from tests.curriculum.helpers import WRONG, submit_check
@@ -268,6 +328,7 @@ def test_route_matrix(app: Any, make_user: Any, role: str) -> None:
     attempt_id = _attempt_of(app, make_user(roles=[Role.TRAINEE]))
     course = _course(app, actors[TRAINER], make_user(roles=[Role.TRAINEE]))
     course.update(_coaching(app, actors[COACH], make_user(roles=[Role.TRAINEE])))
+    course.update(_certificates(app, actors[TRAINEE], actors[COORD], course["course"]))
     mismatches = []
     for endpoint, method, rule in _routes(app):
         # A fresh target each time: one route's change (say, disabling) must not decide another's outcome.

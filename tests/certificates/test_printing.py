@@ -1,0 +1,177 @@
+"""Batch printing: a job queued from the web, run by the worker, with its progress; one
+PDF in roster order or a ZIP of one PDF per person; resuming an interrupted job; the
+shell command."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+import sqlalchemy as sa
+
+from lms import db
+from lms.certificates import batch, jobs
+from lms.certificates.names import latin_form
+from lms.models import Certificate, PrintJob, PrintJobStatus, Role
+from lms.text import sort_key
+from tests.certificates.helpers import NAMES, completed_course, pdf_pages, trainees
+from tests.conftest import login_as
+
+# Deliberately out of alphabetical order: printing follows the roster (alphabetical).
+PEOPLE = ["Zoran Zorić", "Ana Anić", "Ђорђе Јовановић", "Marija Marić", "Arbër Çela"]
+
+
+@pytest.fixture
+def issued(app, make_user, session):
+    coordinator = make_user("coordinator@example.org", roles={Role.COORDINATOR: None}, country="REG")
+    trainer = make_user("trainer@example.org", roles={Role.TRAINER: None})
+    course = completed_course(session, trainer, trainees(make_user, PEOPLE))
+    client = app.test_client()
+    login_as(client, coordinator)
+    client.post(f"/certificates/courses/{course.id}/issue", data={"scope": "all", "language": ""})
+    return client, course
+
+
+def _run_worker(app) -> int:
+    with app.app_context():
+        return jobs.work(app, once=True)
+
+
+def test_print_a_course_in_one_pdf_through_the_worker(app, session, issued) -> None:
+    client, course = issued
+    response = client.post(f"/certificates/courses/{course.id}/print", data={"format": "pdf"})
+    assert response.status_code == 302
+    job_url = response.headers["Location"]
+    page = client.get(job_url).get_data(as_text=True)
+    assert "Waiting" in page and "0 of 5 certificates" in page
+    assert client.get(f"{job_url}/download").status_code == 404  # not ready yet
+
+    app.config["PRINT_CHUNK_SIZE"] = 2  # three chunks, joined at the end
+    assert _run_worker(app) == 1
+    status = client.get(f"{job_url}/status").get_json()
+    assert status == {"status": "done", "done": 5, "total": 5, "percent": 100}
+    assert "Download the PDF" in client.get(job_url).get_data(as_text=True)
+    download = client.get(f"{job_url}/download")
+    assert download.mimetype == "application/pdf"
+    pages = pdf_pages(download.data)
+    assert len(pages) == len(PEOPLE)
+    # An English-only certificate prints the Cyrillic name in Latin letters.
+    printed = [latin_form(name, None, "RS") for name in sorted(PEOPLE, key=sort_key)]
+    # Latin names in the region's order (ç after c), then Cyrillic ones.
+    assert printed == ["Ana Anić", "Arbër Çela", "Marija Marić", "Zoran Zorić", "Đorđe Jovanović"]
+    assert all(name in page for name, page in zip(printed, pages, strict=True))
+
+
+def test_a_zip_holds_one_pdf_per_person(app, session, issued) -> None:
+    client, course = issued
+    job_url = client.post(f"/certificates/courses/{course.id}/print", data={"format": "zip"}).headers["Location"]
+    _run_worker(app)
+    download = client.get(f"{job_url}/download")
+    assert download.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
+        names = archive.namelist()
+        assert len(names) == len(PEOPLE)
+        assert all(name.startswith("RNGT-") and name.endswith(".pdf") for name in names)
+        assert "RNGT-" in names[0] and "ana-anic" in names[0]
+        assert all(len(pdf_pages(archive.read(name))) == 1 for name in names)
+
+
+def test_revoked_certificates_are_not_printed(app, session, issued) -> None:
+    client, course = issued
+    certificate = session.scalar(sa.select(Certificate).where(Certificate.course_id == course.id))
+    client.post(
+        f"/certificates/{certificate.id}/revoke",
+        data={"revoke-reason": "Duplicate person record", "revoke-csrf_token": client.csrf_token()},
+    )
+    job_url = client.post(f"/certificates/courses/{course.id}/print", data={"format": "pdf"}).headers["Location"]
+    _run_worker(app)
+    assert len(pdf_pages(client.get(f"{job_url}/download").data)) == len(PEOPLE) - 1
+
+
+def test_an_interrupted_job_resumes_without_printing_anything_twice(app, session, issued, monkeypatch) -> None:
+    client, course = issued
+    job_url = client.post(f"/certificates/courses/{course.id}/print", data={"format": "pdf"}).headers["Location"]
+    app.config.update(PRINT_CHUNK_SIZE=2, PRINT_PROCESSES=1)
+    rendered: list[list[int]] = []
+    original = batch._chunk_work
+
+    def counting(session_, chunk, fmt, title):
+        rendered.append(chunk.certificate_ids)
+        if len(rendered) == 2:
+            raise SystemExit("the machine restarts")  # not an Exception: nothing marks the job failed
+        return original(session_, chunk, fmt, title)
+
+    monkeypatch.setattr(batch, "_chunk_work", counting)
+    with pytest.raises(SystemExit):
+        _run_worker(app)
+    session.rollback()
+    job = session.scalar(sa.select(PrintJob))
+    assert job.status == PrintJobStatus.RUNNING and job.done == 2
+    # The worker process is gone; its heartbeat stops. A new worker takes the job over.
+    job.heartbeat_at = job.heartbeat_at.replace(year=job.heartbeat_at.year - 1)
+    session.commit()
+    _run_worker(app)
+    first, interrupted, *resumed = rendered
+    assert resumed[0] == interrupted and len(resumed) == 2  # the second chunk again, then the third
+    assert first not in resumed  # the finished chunk was not rendered again
+    status = client.get(f"{job_url}/status").get_json()
+    assert status["status"] == "done" and status["done"] == 5
+    assert len(pdf_pages(client.get(f"{job_url}/download").data)) == len(PEOPLE)
+
+
+def test_only_the_coordinator_who_printed_sees_the_job(app, make_user, session, issued) -> None:
+    client, course = issued
+    job_url = client.post(f"/certificates/courses/{course.id}/print", data={"format": "pdf"}).headers["Location"]
+    other = app.test_client()
+    login_as(other, make_user("coord.rs@example.org", roles={Role.COORDINATOR: "RS"}, country="RS"))
+    assert other.get(job_url).status_code == 404
+    assert other.get(f"{job_url}/status").status_code == 404
+
+
+def test_the_shell_command_prints_a_course(app, session, issued, runner, tmp_path) -> None:
+    _client, course = issued
+    output = tmp_path / "course.pdf"
+    result = runner.invoke(
+        args=[
+            "lms",
+            "certificates",
+            "print",
+            "--course",
+            str(course.id),
+            "--output",
+            str(output),
+            "--chunk-size",
+            "2",
+            "--processes",
+            "2",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {len(PEOPLE)} certificates" in result.output
+    assert len(pdf_pages(output.read_bytes())) == len(PEOPLE)
+    assert not list(tmp_path.glob(".course.pdf.parts"))
+    missing = runner.invoke(args=["lms", "certificates", "print", "--course", "99999", "--output", str(output)])
+    assert missing.exit_code != 0 and "No course" in missing.output
+
+
+def test_certificates_for_the_names_of_the_region_in_one_batch(app, make_user, session, runner, tmp_path) -> None:
+    make_user("coordinator@example.org", roles={Role.COORDINATOR: None}, country="REG")
+    trainer = make_user("trainer@example.org", roles={Role.TRAINER: None})
+    course = completed_course(session, trainer, trainees(make_user, NAMES))
+    with app.app_context():
+        from lms.certificates import eligibility, service
+
+        work = db.new_session()
+        service.issue(
+            work, eligibility.course_achievements(work, work.get(type(course), course.id)), actor=None, language="mk"
+        )
+        work.commit()
+        work.close()
+    output = tmp_path / "names.pdf"
+    result = runner.invoke(args=["lms", "certificates", "print", "--course", str(course.id), "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    text = "\n".join(pdf_pages(output.read_bytes()))
+    # A Macedonian certificate: Macedonian transliteration (Đ -> Ѓ, ć -> ќ) of a Latin name.
+    for name in ["Ђорђе Јовановић", "Љубица Стојановска", "Љиљана Ѓукановиќ", "Arbër Çela", "Ljiljana Đukanović"]:
+        assert name in text
