@@ -156,7 +156,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("certificates.signatory_add", "POST"): only(STAFF, 400),
     ("certificates.signatory_remove", "POST"): only(STAFF, 302),
     ("certificates.mine", "GET"): signed_in(200),
-    ("certificates.mine_download", "GET"): {ANON: LOGIN, **{role: 200 if role == TRAINEE else 404 for role in SIGNED_IN}},
+    ("certificates.mine_download", "GET"): {
+        ANON: LOGIN,
+        **{role: 200 if role == TRAINEE else 404 for role in SIGNED_IN},
+    },
     ("verify.form", "GET"): everyone(200),
     ("verify.certificate", "GET"): everyone(200),
 }
