@@ -243,16 +243,18 @@ def coaching_achievements(
     pairings = [pairing for pairing in pairings if coaching_key(pairing.id) not in certified]
     minutes: dict[int, int] = {}
     if pairings:
-        minutes = dict(
-            session.execute(
+        # (A Result has keys(): dict() would take it for a mapping.)
+        minutes = {
+            pairing_id: total
+            for pairing_id, total in session.execute(
                 sa.select(CoachingSession.pairing_id, sa.func.sum(CoachingSession.duration_minutes))
                 .where(
                     CoachingSession.pairing_id.in_([pairing.id for pairing in pairings]),
                     CoachingSession.status == CoachingSessionStatus.HELD,
                 )
                 .group_by(CoachingSession.pairing_id)
-            ).tuples()
-        )
+            )
+        }
     return [
         Achievement(
             kind=AchievementKind.COACHING,
