@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lms.curriculum.content import load_curriculum
 from lms.curriculum.sync import sync_curriculum
+from lms.demo_certificates import load_demo_certificates
 from lms.demo_coaching import load_demo_coaching
 from lms.demo_courses import load_demo_courses
 from lms.models import Category, Country, Institution, InstitutionKind, Role, Sex, User
@@ -166,4 +167,8 @@ def load_demo(session: Session) -> str:
     sync_curriculum(session, load_curriculum(root), root)
     courses = load_demo_courses(session)
     pairings = load_demo_coaching(session)
-    return f"{len(ACCOUNTS)} accounts, {len(TRAINEES)} trainees, {courses} courses and {pairings} coaching pairings"
+    certificates = load_demo_certificates(session)
+    return (
+        f"{len(ACCOUNTS)} accounts, {len(TRAINEES)} trainees, {courses} courses, {pairings} coaching pairings "
+        f"and {certificates} certificates"
+    )

@@ -21,6 +21,7 @@ from lms.models import (
     EnrolmentMode,
     Institution,
     InstitutionKind,
+    Module,
     Role,
     Track,
     User,
@@ -33,6 +34,28 @@ COURSES = [
         "Gender equality in the armed forces: basic course",
         "RS", -70, ["Gender and sex; stereotypes", "Women in command", "Sex-disaggregated data"],
         "gender-equality-in-the-armed-forces", CourseStatus.COMPLETED, EnrolmentMode.TRAINER_ONLY,
+    ),
+    # Completed earlier in the year in the other three countries, so that every country
+    # has certificates to show (see lms.demo_certificates).
+    (
+        "A gender perspective in military education: instructors' course",
+        "BA", -120, ["Gender in the curriculum", "Inclusive teaching in the academy", "Assessing without bias"],
+        "gender-equality-in-the-armed-forces", CourseStatus.COMPLETED, EnrolmentMode.TRAINER_ONLY,
+    ),
+    (
+        "Sex-disaggregated HR data for personnel officers",
+        "ME", -150, ["Why disaggregate", "Indicators for recruitment and promotion", "Reading the numbers"],
+        "gender-equality-in-the-armed-forces", CourseStatus.COMPLETED, EnrolmentMode.TRAINER_ONLY,
+    ),
+    (
+        "Leadership for gender equality: a seminar for commanders",
+        "MK", -95, ["The commander's responsibility", "Preventing and responding to harassment"],
+        "leadership-for-commanders", CourseStatus.COMPLETED, EnrolmentMode.TRAINER_ONLY,
+    ),
+    (
+        "Gender analysis in operational planning",
+        "RS", -25, ["Gender analysis in the planning process", "An exercise scenario"],
+        "leadership-for-commanders", CourseStatus.COMPLETED, EnrolmentMode.TRAINER_ONLY,
     ),
     (
         "UNSCR 1325 and CEDAW for staff officers",
@@ -93,6 +116,14 @@ def load_demo_courses(session: Session) -> int:
             )
         )
         track_id = session.scalar(sa.select(Track.id).where(Track.slug == track_slug))
+        # The course covers its track's modules: their versions are printed on certificates.
+        module_ids = list(
+            session.scalars(
+                sa.select(Module.id)
+                .where(Module.track_id == track_id, Module.archived_at.is_(None))
+                .order_by(Module.position)
+            )
+        )
         start = today + timedelta(days=offset)
         data = service.CourseData(
             title=title,
@@ -107,6 +138,7 @@ def load_demo_courses(session: Session) -> int:
             trainer_ids=[trainer.id],
             host_institution_id=host.id if host else None,
             venue=host.name if host else "Ministry of Defence",
+            module_ids=module_ids,
             require_modules=False,
         )
         course = service.create_course(session, data, actor=trainer)
