@@ -20,11 +20,16 @@ run: setup
 	@echo "    coach@example.org        coach"
 	@echo "    commander@example.org    commander (trainee)"
 	@echo "    cadet@example.org        cadet (trainee)"
+	@echo "  Certificates are printed by a background worker, started alongside."
 	@echo ""
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --preload --access-logfile - app:app
+	@$(FLASK) lms worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn -c python:lms.gunicorn_conf --workers $(WORKERS) --bind $(HOST):$(PORT) app:app
 
 ## dev: the Flask development server with reloading (for working on the code)
 dev: setup
+	@$(FLASK) lms worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
 ## test: install the test tools and run the whole suite (LMS_TEST_DATABASE_URL for PostgreSQL)

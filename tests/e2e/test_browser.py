@@ -328,3 +328,71 @@ def test_coaching_stays_between_coach_and_commander(app, demo, live_server, page
     assert "Mirsad Begović" in page.content() and "training plan for gender objectives" not in page.content()
     assert page.goto(session_url).status == 404
     assert page.goto(pairing_url).status == 404
+
+
+def test_a_coordinator_issues_prints_verifies_and_revokes(app, demo, live_server, page) -> None:
+    """The certificates story of issue 6, clicked through, with accessibility checks."""
+    import io
+
+    import pypdf
+
+    from lms.certificates import jobs
+    from lms.demo_certificates import LEFT_FOR_THE_COORDINATOR
+
+    log_in(page, live_server, "coordinator@example.org", DEMO_PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Certificates", exact=True).click()
+    assert _violations(page) == "", "certificates overview"
+    page.get_by_role("link", name=LEFT_FOR_THE_COORDINATOR).click()
+    course_url = page.url
+    eligible = page.locator("main table tbody tr").count()
+    assert eligible >= 5
+    assert _violations(page) == "", "course certificates"
+    page.get_by_role("button", name=f"Issue for all {eligible}").click()
+    assert page.get_by_text(f"{eligible} certificates issued.").is_visible()
+    assert _violations(page) == "", "course certificates, issued"
+
+    # Print: the job page shows progress; the worker renders; the page offers the PDF.
+    page.get_by_role("button", name="Print all in one PDF").click()
+    assert page.get_by_role("heading", name=f"Printing: {LEFT_FOR_THE_COORDINATOR}").is_visible()
+    assert _violations(page) == "", "print job"
+    with app.app_context():
+        assert jobs.work(app, once=True) == 1  # what `flask lms worker` does beside the server
+    download_link = page.get_by_role("link", name="Download the PDF")
+    download_link.wait_for(timeout=15_000)  # the page reloads itself when the job is done
+    with page.expect_download() as download:
+        download_link.click()
+    reader = pypdf.PdfReader(io.BytesIO(download.value.path().read_bytes()))
+    assert len(reader.pages) == eligible
+
+    # One certificate: scan its QR code (here: open the printed address) and see "Valid".
+    page.goto(course_url)
+    page.locator("main table").last.locator("tbody a").first.click()
+    assert _violations(page) == "", "certificate"
+    verify_href = page.locator("dd a", has_text="-").first.get_attribute("href")
+    visitor = page.context.browser.new_context(locale="en-GB").new_page()
+    visitor.goto(f"{live_server}{verify_href}")
+    assert visitor.locator(".result__score").inner_text().strip() == "Valid"
+    assert _violations(visitor) == "", "verification page"
+
+    page.get_by_label("Reason").last.fill("Issued in error: the person was on leave.")
+    page.get_by_role("button", name="Revoke").click()
+    assert page.get_by_text("The certificate is revoked").is_visible()
+    visitor.reload()
+    assert visitor.locator(".result__score").inner_text().strip().startswith("Revoked on")
+    visitor.goto(f"{live_server}/verify/")
+    assert _violations(visitor) == "", "verification form"
+    visitor.get_by_label("Verification code").fill("0000 0000 0000 0000")
+    visitor.get_by_role("button", name="Verify").click()
+    assert visitor.get_by_role("heading", name="Page not found").is_visible()
+
+    page.goto(f"{live_server}/certificates/signatories")
+    assert _violations(page) == "", "signatories"
+    page.locator(".user-menu button").click()
+    page.wait_for_url(f"{live_server}/auth/login")
+    log_in(page, live_server, "cadet@example.org", DEMO_PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My certificates").click()
+    assert _violations(page) == "", "my certificates"
+    with page.expect_download() as mine:
+        page.get_by_role("link", name="Download the PDF").first.click()
+    assert mine.value.suggested_filename.startswith("RNGT-")
+    assert page.csp_errors == []
