@@ -186,11 +186,18 @@ def _join(parts: list[Path], output: Path, fmt: PrintFormat) -> None:
         if len(parts) == 1:
             shutil.copyfile(parts[0], temporary)
         else:
-            from pypdf import PdfWriter
+            from pypdf import PdfReader, PdfWriter
+            from pypdf.generic import NameObject
 
             writer = PdfWriter()
             for part in parts:
                 writer.append(str(part))
+            # The joined document stays PDF/A: it takes the first part's XMP metadata (which
+            # declares the conformance), colour profile and language, which append() drops.
+            first = PdfReader(str(parts[0])).root_object
+            for key in ("/Metadata", "/OutputIntents", "/Lang"):
+                if key in first:
+                    writer.root_object[NameObject(key)] = first.raw_get(key).clone(writer)
             with open(temporary, "wb") as handle:
                 writer.write(handle)
     else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pypdf
 import pytest
 import sqlalchemy as sa
 
@@ -175,3 +176,15 @@ def test_certificates_for_the_names_of_the_region_in_one_batch(app, make_user, s
     # A Macedonian certificate: Macedonian transliteration (Đ -> Ѓ, ć -> ќ) of a Latin name.
     for name in ["Ђорђе Јовановић", "Љубица Стојановска", "Љиљана Ѓукановиќ", "Arbër Çela", "Ljiljana Đukanović"]:
         assert name in text
+
+
+def test_a_batch_joined_from_chunks_is_still_pdf_a(app, session, issued, runner, tmp_path) -> None:
+    _client, course = issued
+    output = tmp_path / "joined.pdf"
+    args = ["lms", "certificates", "print", "--course", str(course.id), "--output", str(output), "--chunk-size", "2"]
+    assert runner.invoke(args=[*args, "--processes", "1"]).exit_code == 0
+    reader = pypdf.PdfReader(output)
+    assert len(reader.pages) == len(PEOPLE)
+    root = reader.root_object
+    assert b"pdfaid:part" in root["/Metadata"].get_object().get_data()
+    assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
