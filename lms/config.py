@@ -101,8 +101,9 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "CONTENT_DIR": ROOT / "content",
         "TARGET_TRAINED": int(os.environ.get("LMS_TARGET_TRAINED", "4700") or 4700),
         "PUBLIC_URL": (os.environ.get("LMS_PUBLIC_URL") or ("" if production else "http://127.0.0.1:5000")).rstrip("/"),
-        # Certificate batches: pages per chunk (RSS grows ~0.43 MiB a page) and processes.
-        "PRINT_CHUNK_SIZE": 200,
+        # Certificate batches: pages per chunk (WeasyPrint holds ~1 MiB a page of ours until
+        # the chunk is written; see bench/certificates.py) and parallel processes.
+        "PRINT_CHUNK_SIZE": 100,
         "PRINT_PROCESSES": int(os.environ.get("LMS_PRINT_PROCESSES") or min(os.cpu_count() or 1, 4)),
         # Public verification: lookups per address per minute.
         "VERIFY_RATE_LIMIT": 30,

@@ -63,7 +63,7 @@ def year_certificate_ids(session: sa.orm.Session, year: int) -> list[int]:
 @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice([f.value for f in PrintFormat]), default="pdf", show_default=True)
 @click.option("--processes", type=int, help="Parallel rendering processes (default: LMS_PRINT_PROCESSES).")
-@click.option("--chunk-size", type=click.IntRange(1, 500), help="Certificates per chunk (default 200).")
+@click.option("--chunk-size", type=click.IntRange(1, 500), help="Certificates per chunk (default 100).")
 def print_command(
     course_id: int | None, year: int | None, output: Path, fmt: str, processes: int | None, chunk_size: int | None
 ) -> None:

@@ -263,7 +263,8 @@ def issue(
                 ensure_ascii=False,
             ),
             modules=json.dumps(achievement.modules, ensure_ascii=False),
-            language=language if language is not None else achievement.language,
+            # None: the achievement's own default; "": English only.
+            language=achievement.language if language is None else (language or None),
             valid_until=valid_until,
             issued_at=now,
             issued_by_id=actor.id if actor else None,

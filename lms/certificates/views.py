@@ -100,7 +100,7 @@ def _issue(
             achievements,
             actor=_actor(),
             valid_months=form.valid_months.data,
-            language=form.language.data or None,
+            language=form.language.data or "",
         )
         session.commit()
     except IntegrityError:

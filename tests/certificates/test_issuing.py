@@ -82,6 +82,8 @@ def test_issuing_again_issues_nothing_twice(app, make_user, session) -> None:
     certificates = _certificates(session, course.id)
     assert [c.holder_id for c in certificates] == [people[0].id, people[1].id]
     assert [c.number for c in certificates] == [1, 2]
+    # "English only" was chosen, although the course was taught in Serbian.
+    assert course.language == "sr-Latn" and {c.language for c in certificates} == {None}
 
 
 def test_two_concurrent_issue_requests_issue_each_certificate_once(app, make_user, session) -> None:
