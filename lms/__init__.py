@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from lms.curriculum.views import bp as learn_bp
     from lms.dashboard.views import bp as dashboard_bp
     from lms.people.views import bp as people_bp
+    from lms.reports.views import bp as reports_bp
 
     settings = build_config(config)
     app = Flask(
@@ -67,7 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     blueprints = (
         auth_bp, dashboard_bp, learn_bp, courses_bp, enrolments_bp, rosters_bp, calendar_bp, network_bp, coaching_bp,
-        certificates_bp, verify_bp, account_bp, people_bp, audit_bp,
+        certificates_bp, verify_bp, reports_bp, account_bp, people_bp, audit_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -20,7 +20,7 @@ LEFT_FOR_THE_COORDINATOR = "Gender analysis in operational planning"
 SIGNATORIES = [
     ("Ivana Marković", "Coordinator, Regional Network of Gender Trainers", None, 9),
     ("Mirela Hodžić", "Head of the Gender Equality Office, Ministry of Defence of Bosnia and Herzegovina", "BA", 1),
-    ("Jelena Radović", "Head of Human Resources, Ministry of Defence of Montenegro", "ME", 1),
+    ("Vesna Bulatović", "Head of Human Resources, Ministry of Defence of Montenegro", "ME", 1),
     ("Александра Трајковска", "Head of the Gender Equality Unit, Ministry of Defence of North Macedonia", "MK", 1),
     ("Dragana Nikolić", "Head of the Gender Equality Section, Ministry of Defence of Serbia", "RS", 1),
 ]

@@ -30,6 +30,7 @@ MENU: list[tuple[str, Any]] = [
     ("coaching.home", _l("Coaching")),
     ("certificates.index", _l("Certificates")),
     ("certificates.mine", _l("My certificates")),
+    ("reports.dashboard", _l("Staff trained")),
     ("learn.progress", _l("Learners' progress")),
     ("network.directory", _l("Trainers' network")),
     ("people.index", _l("People")),

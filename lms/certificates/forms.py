@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.forms import BaseForm, options, required, strip_line, text_rules
+from lms.forms import BaseForm, SearchForm, options, required, strip_line, text_rules
 from lms.i18n import LANGUAGES
 from lms.models import Country
 
@@ -85,8 +85,5 @@ class SignatoryForm(BaseForm):
         self.country_id.choices = options(choices)
 
 
-class VerifyForm(BaseForm):
-    class Meta:
-        csrf = False  # a GET search form that changes nothing
-
+class VerifyForm(SearchForm):
     code = StringField(_l("Verification code"), [required(), *text_rules(64)], filters=[strip_line])

@@ -160,6 +160,11 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
         ANON: LOGIN,
         **{role: 200 if role == TRAINEE else 404 for role in SIGNED_IN},
     },
+    # Reports: coordinators and admins see their countries, trainers their own courses.
+    ("reports.dashboard", "GET"): only(COURSE_STAFF, 200),
+    ("reports.people", "GET"): only(COURSE_STAFF, 200),
+    ("reports.export", "GET"): only(COURSE_STAFF, 200),
+    ("reports.people_export", "GET"): only(STAFF, 200),
     ("verify.form", "GET"): everyone(200),
     ("verify.certificate", "GET"): everyone(200),
 }
@@ -184,6 +189,7 @@ URL_ARGS = {
     "signatory_id": "{signatory}",
     "track_id": "{track}",
     "code": "{code}",
+    "fmt": "csv",
 }
 SLUGS = {"learn.track": "basics", "learn.test": "basics", "learn.test_submit": "basics", "learn.results": "basics"}
 
