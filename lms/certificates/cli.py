@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from lms import db
 from lms.certificates import batch, document, jobs
@@ -102,6 +102,7 @@ def print_command(
 
 def worker_command_factory() -> click.Command:
     @click.command("worker")
+    @with_appcontext
     @click.option("--once", is_flag=True, help="Run the waiting jobs, then stop.")
     def worker_command(once: bool) -> None:
         """Run print jobs queued from the web (keep it running beside the web server)."""

@@ -205,3 +205,25 @@ def test_the_dashboard_makes_a_constant_number_of_queries(app, make_user, sessio
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert small <= 15
+
+
+def test_the_shell_command_writes_the_same_tables(app, make_user, session, world, runner, tmp_path) -> None:
+    client = app.test_client()
+    login_as(client, _coordinator(make_user))
+    on_the_page = _csv_rows(client.get("/reports/export.csv").data)
+    for fmt in ("csv", "xlsx", "pdf"):
+        output = tmp_path / f"report.{fmt}"
+        result = runner.invoke(args=["lms", "report", "--format", fmt, "--output", str(output)])
+        assert result.exit_code == 0, result.output
+        assert output.stat().st_size > 0
+    assert _csv_rows((tmp_path / "report.csv").read_bytes()) == on_the_page
+    people = tmp_path / "people.csv"
+    result = runner.invoke(
+        args=["lms", "report", "--format", "csv", "--people", "--country", "mk", "--output", str(people)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [row[0] for row in _csv_rows(people.read_bytes())[1:]] == ["Елена Петровска"]
+    assert (
+        runner.invoke(args=["lms", "report", "--format", "csv", "--country", "XX", "--output", str(people)]).exit_code
+        == 2
+    )
