@@ -8,17 +8,20 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms import db
 from lms.access import COURSE_STAFF, STAFF_MANAGERS, policy
 from lms.audit.service import record_now
+from lms.coaching import overview as coaching_overview
 from lms.downloads import attachment
 from lms.models import Category, Country, Course, Sex, Track, User
-from lms.reports import exports, service, tables
+from lms.reports import exports, hr, service, tables
 from lms.reports.chart import cumulative_chart
 from lms.reports.forms import ReportFilterForm
 from lms.reports.service import Filters, Group, Scope
+from lms.spreadsheets import write_csv, write_xlsx
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -215,3 +218,45 @@ def people_export(fmt: str) -> Response:
         return _export(fmt, exports.people_csv(people), "staff-trained-people.csv", "text/csv", "people", filters)
     mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return _export(fmt, exports.people_xlsx(people), "staff-trained-people.xlsx", mimetype, "people", filters)
+
+
+# --- The human resources report ---------------------------------------------------------------
+
+
+@bp.get("/hr")
+@policy(COURSE_STAFF)
+def hr_report() -> tuple[str, int] | str:
+    scope = _scope()
+    form = _filter_form(scope)
+    filters = _filters(form)
+    if filters is None:
+        return render_template("reports/hr.html", form=form, hr=None), 400
+    session = db.get_session()
+    actor = _actor()
+    staff = STAFF_MANAGERS.allows(actor)
+    return render_template(
+        "reports/hr.html",
+        form=form,
+        hr=hr.report(session, filters, scope),
+        commanders=service.figures(session, filters, scope).by_category.get(Category.COMMANDER),
+        coaching=coaching_overview.figures(session, actor) if staff else None,
+        filter_args=filter_args(),
+        Sex=Sex,
+        sex_order=tables.SEX_ORDER,
+    )
+
+
+@bp.get("/hr/export.<any(csv, xlsx):fmt>")
+@policy(COURSE_STAFF)
+def hr_export(fmt: str) -> Response:
+    scope = _scope()
+    filters = _filters(_filter_form(scope))
+    if filters is None:
+        abort(400)
+    data = hr.sheets(hr.report(db.get_session(), filters, scope))
+    if fmt == "csv":
+        rows = [[title, *row] for title, _header, body in data for row in body]
+        body = write_csv([str(_l("Table")), *data[0][1]], rows)
+        return _export(fmt, body, "hr-report.csv", "text/csv", "hr", filters)
+    mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _export(fmt, write_xlsx(data), "hr-report.xlsx", mimetype, "hr", filters)

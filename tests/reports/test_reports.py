@@ -227,3 +227,34 @@ def test_the_shell_command_writes_the_same_tables(app, make_user, session, world
         runner.invoke(args=["lms", "report", "--format", "csv", "--country", "XX", "--output", str(people)]).exit_code
         == 2
     )
+
+
+def test_the_human_resources_report(app, make_user, session, world) -> None:
+    make_user("trainer3@example.org", roles={Role.TRAINER: None}, sex=Sex.MALE)
+    # Marko (a commander) did not complete: the course's result is changed for him.
+    from lms.courses import attendance
+
+    enrolment = session.scalar(
+        sa.select(Enrolment).where(Enrolment.course_id == world["first"].id, Enrolment.user_id == world["marko"].id)
+    )
+    attendance.override_result(session, enrolment, False, "Absent from the exercise", actor=world["trainer"])
+    session.commit()
+    client = app.test_client()
+    login_as(client, _coordinator(make_user))
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get("/reports/hr/export.xlsx").data))
+    by_course = {row[0].split(" (")[0]: row for row in list(workbook["By course"].iter_rows(values_only=True))[1:]}
+    # Basic course: women 1, men 1, not recorded 1 took part; the man did not complete.
+    assert by_course["Basic course"][1:9] == (1, 1, 1, 3, 1, 0, 1, 2)
+    assert by_course["Basic course"][9:] == (100, 0, 66.7)
+    assert by_course["Total"][4] == 5 and by_course["Total"][8] == 4
+    by_country = {row[0]: row for row in list(workbook["By country"].iter_rows(values_only=True))[1:]}
+    assert by_country["North Macedonia"][4] == 1 and by_country["Serbia"][4] == 4
+    page = client.get("/reports/hr").get_data(as_text=True)
+    # Trainers: two women (the test's default) and one man; no commander completed any more.
+    assert "67% (2 of 3)" in page
+    assert "Among commanders trained" in page
+    assert "The Gender Coach Programme" in page
+    login_as(client, world["other_trainer"])
+    page = client.get("/reports/hr").get_data(as_text=True)
+    assert "Skopje course" in page and "Basic course" not in page
+    assert "The Gender Coach Programme" not in page

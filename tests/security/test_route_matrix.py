@@ -165,6 +165,8 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("reports.people", "GET"): only(COURSE_STAFF, 200),
     ("reports.export", "GET"): only(COURSE_STAFF, 200),
     ("reports.people_export", "GET"): only(STAFF, 200),
+    ("reports.hr_report", "GET"): only(COURSE_STAFF, 200),
+    ("reports.hr_export", "GET"): only(COURSE_STAFF, 200),
     ("verify.form", "GET"): everyone(200),
     ("verify.certificate", "GET"): everyone(200),
 }
