@@ -19,6 +19,7 @@ from lms.curriculum.sync import sync_curriculum
 from lms.demo_certificates import load_demo_certificates
 from lms.demo_coaching import load_demo_coaching
 from lms.demo_courses import load_demo_courses
+from lms.demo_history import load_demo_history
 from lms.models import Category, Country, Institution, InstitutionKind, Role, Sex, User
 from lms.people import service as people
 from lms.reference import load_reference_data
@@ -168,7 +169,8 @@ def load_demo(session: Session) -> str:
     courses = load_demo_courses(session)
     pairings = load_demo_coaching(session)
     certificates = load_demo_certificates(session)
+    staff, past_courses = load_demo_history(session)
     return (
-        f"{len(ACCOUNTS)} accounts, {len(TRAINEES)} trainees, {courses} courses, {pairings} coaching pairings "
-        f"and {certificates} certificates"
+        f"{len(ACCOUNTS)} accounts, {len(TRAINEES)} trainees, {courses} courses, {pairings} coaching pairings, "
+        f"{certificates} certificates, and two years of training: {staff} more staff on {past_courses} past courses"
     )

@@ -70,7 +70,7 @@ def cumulative_chart(points: list[tuple[str, int]], target: int | None = None) -
                 height=height,
                 month=month,
                 value=value,
-                label_shown=index % every == 0 or index == len(points) - 1,
+                label_shown=index % every == 0,
             )
         )
     ticks = [Tick(baseline - plot_height * value / scale_max, value) for value in range(0, scale_max + 1, step)]

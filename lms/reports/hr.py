@@ -76,8 +76,7 @@ def report(session: Session, filters: Filters, scope: Scope) -> HRReport:
     ).all()
     course_ids = {row[0] for row in grouped}
     courses = {
-        course.id: course
-        for course in session.scalars(sa.select(Course).where(Course.id.in_(course_ids or {-1})))
+        course.id: course for course in session.scalars(sa.select(Course).where(Course.id.in_(course_ids or {-1})))
     }
     tracks = {track.id: track.title for track in session.scalars(sa.select(Track))}
     countries = {country.id: country for country in session.scalars(sa.select(Country))}
@@ -166,4 +165,3 @@ def sheets(hr: HRReport) -> list[tuple[str, list[str], Iterable[list[Any]]]]:
         (str(_l("By track")), header(str(_l("Learning track"))), [*(row(name, c) for name, c in hr.by_track), total]),
         (str(_l("By country")), header(str(_l("Country"))), [*(row(name, c) for name, c in hr.by_country), total]),
     ]
-
