@@ -79,7 +79,7 @@ def tables_csv(session: Session, figures: Figures) -> bytes:
 
 
 def tables_xlsx(session: Session, figures: Figures, filters_text: str) -> bytes:
-    sheets = [(str(_l("About")), [str(_l("Staff trained")), filters_text], [])]
+    sheets = [(str(_l("About this report")), [str(_l("Staff trained")), filters_text], [])]
     sheets += [(table.title, tables.header(table), tables.rows_of(table)) for table in _all_tables(session, figures)]
     return write_xlsx(sheets)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
@@ -13,8 +14,9 @@ from lms.reports.service import Filters
 
 
 class ReportFilterForm(SearchForm):
-    start = DateField(_l("From"), [Optional()])
-    end = DateField(_l("To"), [Optional()])
+    # "From" alone is also the audit log's column of addresses: the context tells them apart.
+    start = DateField(lazy_pgettext("start of a date range", "From"), [Optional()])
+    end = DateField(lazy_pgettext("end of a date range", "To"), [Optional()])
     country = SelectField(_l("Country"), coerce=optional_int, validate_choice=True)
     track = SelectField(_l("Learning track"), coerce=optional_int, validate_choice=True)
     course = SelectField(_l("Course"), coerce=optional_int, validate_choice=True)

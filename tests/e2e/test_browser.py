@@ -396,3 +396,61 @@ def test_a_coordinator_issues_prints_verifies_and_revokes(app, demo, live_server
         page.get_by_role("link", name="Download the PDF").first.click()
     assert mine.value.suggested_filename.startswith("RNGT-")
     assert page.csp_errors == []
+
+
+def test_a_coordinator_reads_the_staff_trained_figures(app, demo, real_content, live_server, page) -> None:
+    """The reports story of issue 7: headline, filters, the people behind a number, exports."""
+    import csv
+    import io
+
+    import openpyxl
+    import pypdf
+
+    log_in(page, live_server, "coordinator@example.org", DEMO_PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Staff trained").click()
+    assert "staff trained of the target of 4,700" in page.locator(".headline").inner_text()
+    assert page.get_by_text("Sex not recorded:").is_visible()
+    assert _violations(page) == "", "staff trained"
+
+    page.get_by_label("Country").select_option(label="Montenegro")
+    page.get_by_label("From").fill("2025-01-01")
+    page.get_by_label("To").fill("2025-12-31")
+    page.get_by_role("button", name="Show").click()
+    assert _violations(page) == "", "staff trained, filtered"
+    row = page.locator("table", has=page.locator("caption", has_text="By country")).locator("tbody tr").first
+    assert row.locator("th").inner_text() == "Montenegro"
+    cells = [cell.inner_text() for cell in row.locator("td").all()]
+    women, men, unrecorded, total = (int(cell.replace(",", "")) for cell in cells[:4])
+    assert total == women + men + unrecorded > 0
+    headline = page.locator(".headline").inner_text()
+    assert headline.startswith(f"{total} staff trained")
+
+    row.locator("td").nth(0).get_by_role("link").click()  # the women of Montenegro trained in 2025
+    assert page.get_by_role("heading", level=1).inner_text().endswith(f"({women})")
+    assert page.locator("main table tbody tr").count() == min(women, 50)
+    assert _violations(page) == "", "people behind a number"
+    page.go_back()
+
+    exports = {}
+    for name in ("CSV", "XLSX", "PDF summary"):
+        with page.expect_download() as download:
+            page.get_by_role("link", name=name, exact=True).click()
+        exports[name] = download.value.path().read_bytes()
+    rows = list(csv.reader(io.StringIO(exports["CSV"].decode("utf-8-sig"))))
+    montenegro = next(r for r in rows if r[0] == "By country" and r[1] == "Montenegro")
+    assert [int(v) for v in montenegro[2:6]] == [women, men, unrecorded, total]
+    sheet = openpyxl.load_workbook(io.BytesIO(exports["XLSX"]))["By country"]
+    assert next(r for r in sheet.iter_rows(values_only=True) if r[0] == "Montenegro")[1:5] == (
+        women,
+        men,
+        unrecorded,
+        total,
+    )
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(exports["PDF summary"])).pages)
+    assert f"{total} staff trained of the target of 4,700" in text
+    assert f"Montenegro {women} {men} {unrecorded} {total}" in text
+
+    page.get_by_role("link", name="Human resources report").click()
+    assert page.get_by_role("heading", name="Human resources report").is_visible()
+    assert _violations(page) == "", "human resources report"
+    assert page.csp_errors == []

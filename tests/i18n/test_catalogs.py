@@ -44,6 +44,8 @@ def test_template_is_up_to_date(tmp_path: Path) -> None:
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "lazy_pgettext:1c,2",
             "-o",
             str(fresh),
             ".",
@@ -51,8 +53,8 @@ def test_template_is_up_to_date(tmp_path: Path) -> None:
         cwd=ROOT,
         check=True,
     )
-    current = {message.id for message in _read(TRANSLATIONS / "messages.pot") if message.id}
-    extracted = {message.id for message in _read(fresh) if message.id}
+    current = {(message.context, message.id) for message in _read(TRANSLATIONS / "messages.pot") if message.id}
+    extracted = {(message.context, message.id) for message in _read(fresh) if message.id}
     assert extracted - current == set(), "new messages: run `make extract-messages`"
     assert current - extracted == set(), "stale messages: run `make extract-messages`"
 

@@ -96,7 +96,7 @@ def test_every_breakdown_adds_up_to_the_total(app, make_user, session, world) ->
     client = app.test_client()
     login_as(client, _coordinator(make_user))
     workbook = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export.xlsx").data))
-    sheets = [name for name in workbook.sheetnames if name != "About"]
+    sheets = [name for name in workbook.sheetnames if name != "About this report"]
     assert len(sheets) == 5
     for name in sheets:
         rows = list(workbook[name].iter_rows(values_only=True))[1:]
