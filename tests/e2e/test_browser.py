@@ -412,9 +412,9 @@ def test_a_coordinator_reads_the_staff_trained_figures(app, demo, real_content, 
     assert page.get_by_text("Sex not recorded:").is_visible()
     assert _violations(page) == "", "staff trained"
 
-    page.get_by_label("Country").select_option(label="Montenegro")
-    page.get_by_label("From").fill("2025-01-01")
-    page.get_by_label("To").fill("2025-12-31")
+    page.get_by_label("Country", exact=True).select_option(label="Montenegro")
+    page.get_by_label("From", exact=True).fill("2025-01-01")
+    page.get_by_label("To", exact=True).fill("2025-12-31")
     page.get_by_role("button", name="Show").click()
     assert _violations(page) == "", "staff trained, filtered"
     row = page.locator("table", has=page.locator("caption", has_text="By country")).locator("tbody tr").first
