@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask_babel import force_locale, gettext
@@ -286,13 +288,14 @@ def test_coaching_stays_between_coach_and_commander(app, demo, live_server, page
     page.fill("#end_date", (today + timedelta(days=160)).isoformat())
     assert _violations(page) == "", "new pairing form"
     page.locator("main form button[type=submit]").click()
-    assert page.url.endswith("/coaching/programme")
+    page.wait_for_url("**/coaching/programme")
     assert _violations(page) == "", "programme page"
     page.locator(".user-menu button").click()
 
     log_in(page, live_server, "coach@example.org", DEMO_PASSWORD)
     page.goto(f"{live_server}/coaching/")
     page.get_by_role("link", name="Mirsad Begović").click()
+    page.wait_for_url(re.compile(r".*/coaching/pairings/\d+$"))
     pairing_url = page.url
     page.get_by_role("link", name="Add a session").click()
     page.fill("#date", (today - timedelta(days=2)).isoformat())
@@ -300,14 +303,17 @@ def test_coaching_stays_between_coach_and_commander(app, demo, live_server, page
     page.select_option("#topics", ["stereotypes", "own_area"])
     page.fill("#summary", "Agreed to review the unit's training plan for gender objectives.")
     page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/coaching/sessions/\d+$"))
     session_url = page.url
     page.fill("#text", note)
     page.get_by_role("button", name="Save my note").click()
+    page.wait_for_load_state()
     for description in ("Ask the S3 for the training plan", "Meet the unit's gender focal point"):
         page.locator("details", has_text="Add an action item").locator("summary").click()
         page.fill("#description", description)
         page.fill("#due_date", (today + timedelta(days=14)).isoformat())
         page.get_by_role("button", name="Add", exact=True).click()
+        page.get_by_text(description).first.wait_for()
     assert note in page.content()
     assert _violations(page) == "", "coach's session page"
     page.locator(".user-menu button").click()
@@ -343,6 +349,7 @@ def test_a_coordinator_issues_prints_verifies_and_revokes(app, demo, live_server
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Certificates", exact=True).click()
     assert _violations(page) == "", "certificates overview"
     page.get_by_role("link", name=LEFT_FOR_THE_COORDINATOR).click()
+    page.wait_for_url(re.compile(r".*/certificates/courses/\d+$"))
     course_url = page.url
     eligible = page.locator("main table tbody tr").count()
     assert eligible >= 5
