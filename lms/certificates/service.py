@@ -34,7 +34,6 @@ from lms.models import (
     Signatory,
     User,
 )
-from lms.text import cyrillic_to_latin, is_cyrillic
 
 MAX_SIGNATORIES = 3
 MAX_BATCH = 5000
@@ -108,10 +107,6 @@ def certificates_of(session: Session, holder: User) -> list[Certificate]:
             sa.select(Certificate).where(Certificate.holder_id == holder.id).order_by(Certificate.issued_at.desc())
         )
     )
-
-
-def snapshot(value: str) -> list[dict[str, object]] | list[str]:
-    return json.loads(value)
 
 
 # --- Signatories ---------------------------------------------------------------------------
@@ -352,8 +347,3 @@ def revoke(session: Session, certificate: Certificate, reason: str, *, actor: Us
         target=certificate,
         details={"serial": certificate.serial, "reason": reason},
     )
-
-
-def latin_name(name: str, country_code: str) -> str:
-    """A name for a Latin-script page: Cyrillic names transliterated."""
-    return cyrillic_to_latin(name, "mk" if country_code == "MK" else "sr") if is_cyrillic(name) else name
