@@ -66,6 +66,15 @@ def _filters(form: ReportFilterForm) -> Filters | None:
     return form.to_filters() if form.validate() else None
 
 
+def _scope_and_filters() -> tuple[Scope, Filters]:
+    """For lists and exports, which have no form to show: invalid filters are a 400."""
+    scope = _scope()
+    filters = _filters(_filter_form(scope))
+    if filters is None:
+        abort(400)
+    return scope, filters
+
+
 def _group() -> Group:
     """The group named by the query string (``g_*``); a malformed value is a 400."""
     args = request.args
@@ -155,11 +164,7 @@ def dashboard() -> tuple[str, int] | str:
 @bp.get("/people")
 @policy(COURSE_STAFF)
 def people() -> tuple[str, int] | str:
-    scope = _scope()
-    form = _filter_form(scope)
-    filters = _filters(form)
-    if filters is None:
-        abort(400)
+    scope, filters = _scope_and_filters()
     group = _group()
     page = request.args.get("page", "1")
     number = int(page) if page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
@@ -187,10 +192,7 @@ def _export(fmt: str, body: bytes, filename: str, mimetype: str, what: str, filt
 @bp.get("/export.<any(csv, xlsx, pdf):fmt>")
 @policy(COURSE_STAFF)
 def export(fmt: str) -> Response:
-    scope = _scope()
-    filters = _filters(_filter_form(scope))
-    if filters is None:
-        abort(400)
+    scope, filters = _scope_and_filters()
     session = db.get_session()
     figures = service.figures(session, filters, scope)
     context: dict[str, Any] = {"filters_text": exports.describe_filters(session, filters)}
@@ -208,10 +210,7 @@ def export(fmt: str) -> Response:
 @bp.get("/people/export.<any(csv, xlsx):fmt>")
 @policy(STAFF_MANAGERS)
 def people_export(fmt: str) -> Response:
-    scope = _scope()
-    filters = _filters(_filter_form(scope))
-    if filters is None:
-        abort(400)
+    scope, filters = _scope_and_filters()
     session = db.get_session()
     people = service.all_people(session, filters, scope)
     if fmt == "csv":
@@ -249,10 +248,7 @@ def hr_report() -> tuple[str, int] | str:
 @bp.get("/hr/export.<any(csv, xlsx):fmt>")
 @policy(COURSE_STAFF)
 def hr_export(fmt: str) -> Response:
-    scope = _scope()
-    filters = _filters(_filter_form(scope))
-    if filters is None:
-        abort(400)
+    scope, filters = _scope_and_filters()
     data = hr.sheets(hr.report(db.get_session(), filters, scope))
     if fmt == "csv":
         rows = [[title, *row] for title, _header, body in data for row in body]
