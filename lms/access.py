@@ -19,7 +19,7 @@ from typing import Any, NoReturn, TypeVar
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
-from lms.models import Role, User
+from lms.models import SCOPED_ROLES, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -100,22 +100,55 @@ def init_app(app: Flask) -> None:
     app.before_request(_enforce_policy)
 
 
-# --- Per-object rules --------------------------------------------------------------------
+# --- Per-object rules: people --------------------------------------------------------------
+#
+# One rule decides who may act on whom. Two levels:
+#
+# * **Reach**: the countries whose people an actor works with. Admins reach everyone;
+#   coordinators and trainers the country of their grant (everyone when regional). Staff
+#   look people up, enrol them, pair them and follow their learning only within reach.
+# * **Manage**: edit a person's record, roles, login, password links. Besides reach, the
+#   actor must be able to grant every role the person holds, with its scope: coordinators
+#   never manage administrators or other coordinators, only administrators manage
+#   administrators, and nobody manages themselves through the people pages.
+#
+# The loaders in ``lms/people/service.py`` apply these predicates; a view or service never
+# loads a person it acts on in any other way (``tests/security/test_person_loaders.py``).
+
+
+def _grant_country_ids(actor: User, role: Role) -> set[int] | None:
+    grant = actor.grant_for(role)
+    if grant is None:
+        return set()
+    return None if grant.country_id is None else {grant.country_id}
 
 
 def managed_country_ids(actor: User) -> set[int] | None:
     """The countries whose people ``actor`` manages: ``None`` for all, empty for none."""
     if actor.has_role(Role.ADMIN):
         return None
-    grant = actor.grant_for(Role.COORDINATOR)
-    if grant is None:
-        return set()
-    return None if grant.country_id is None else {grant.country_id}
+    return _grant_country_ids(actor, Role.COORDINATOR)
 
 
-def can_manage_person(actor: User, person: User) -> bool:
+def reach_country_ids(actor: User) -> set[int] | None:
+    """The countries whose people ``actor`` works with: ``None`` for all, empty for none.
+
+    Admins and coordinators as for managing people; a trainer within their own scope (a
+    regional trainer reaches everyone).
+    """
     scope = managed_country_ids(actor)
-    return scope is None or person.country_id in scope
+    if scope is None or scope:
+        return scope
+    return _grant_country_ids(actor, Role.TRAINER)
+
+
+def in_countries(scope: set[int] | None, country_id: int | None) -> bool:
+    return scope is None or country_id in scope
+
+
+def can_reach_person(actor: User, person: User) -> bool:
+    """Whether ``actor`` may look ``person`` up, enrol, pair or follow them."""
+    return in_countries(reach_country_ids(actor), person.country_id)
 
 
 def grantable_roles(actor: User) -> list[Role]:
@@ -127,41 +160,33 @@ def grantable_roles(actor: User) -> list[Role]:
     return []
 
 
-def learner_country_ids(actor: User) -> set[int] | None:
-    """The countries whose learners' progress ``actor`` may follow: ``None`` for all.
-
-    Admins and coordinators as for managing people; trainers within their own scope (a
-    regional trainer follows everyone).
-    """
-    scope = managed_country_ids(actor)
-    if scope is None or scope:
-        return scope
-    grant = actor.grant_for(Role.TRAINER)
-    if grant is None:
-        return set()
-    return None if grant.country_id is None else {grant.country_id}
+def can_grant_role(actor: User, role: Role, country_id: int | None) -> bool:
+    """Whether ``actor`` may grant (or take away) ``role`` with the scope ``country_id``
+    (``None``: regional). A country coordinator grants scoped roles only for their country."""
+    if role not in grantable_roles(actor):
+        return False
+    if role not in SCOPED_ROLES:
+        return True
+    return in_countries(managed_country_ids(actor), country_id)
 
 
-def can_follow_learner(actor: User, person: User) -> bool:
-    scope = learner_country_ids(actor)
-    return scope is None or person.country_id in scope
+def can_manage_person(actor: User, person: User) -> bool:
+    """Whether ``actor`` may change ``person``'s record, roles, login or password."""
+    if actor.id == person.id or not in_countries(managed_country_ids(actor), person.country_id):
+        return False
+    return all(can_grant_role(actor, grant.role, grant.country_id) for grant in person.role_grants)
+
+
+def enrolment_may_make_trainee(person: User) -> bool:
+    """Enrolment gives the trainee role only to people who hold no other role: it never
+    changes the roles of staff (an administrator on a course stays as they are)."""
+    return all(grant.role == Role.TRAINEE for grant in person.role_grants)
 
 
 LEARNING_STAFF = roles(Role.ADMIN, Role.COORDINATOR, Role.TRAINER)
 
 
 COURSE_STAFF = roles(Role.ADMIN, Role.COORDINATOR, Role.TRAINER)
-
-
-def course_country_ids(actor: User) -> set[int] | None:
-    """Countries in which ``actor`` may create courses: ``None`` for any."""
-    scope = managed_country_ids(actor)
-    if scope is None or scope:
-        return scope
-    grant = actor.grant_for(Role.TRAINER)
-    if grant is None:
-        return set()
-    return None if grant.country_id is None else {grant.country_id}
 
 
 def can_manage_course(actor: User, course: Any) -> bool:

@@ -36,6 +36,7 @@ from lms.models import (
     SessionFormat,
     User,
 )
+from lms.people import service as people
 
 MIN_DURATION, MAX_DURATION = 15, 480
 
@@ -133,14 +134,12 @@ class PairingData:
 
 def create_pairing(session: Session, data: PairingData, *, actor: User | None) -> CoachingPairing:
     """Pair a coach with a commander for one cycle of the programme."""
-    coach = session.get(User, data.coach_id)
-    commander = session.get(User, data.commander_id)
+    coach = people.find_person_in_reach(session, data.coach_id, actor)
+    commander = people.find_person_in_reach(session, data.commander_id, actor)
     if coach is None or not coach.has_role(Role.COACH):
         raise CoachingError(_l("Choose a coach of the programme."), "coach_id")
     if commander is None or commander.id == coach.id:
         raise CoachingError(_l("Choose the commander to be coached (not the coach)."), "commander_id")
-    if actor is not None and not access.can_manage_person(actor, commander):
-        raise CoachingError(_l("You can only pair commanders of your own country."), "commander_id")
     if data.end_date < data.start_date:
         raise CoachingError(_l("The cycle cannot end before it starts."), "end_date")
     if not 1 <= data.min_sessions <= data.planned_sessions:
@@ -207,7 +206,7 @@ def pairings_in_scope(session: Session, actor: User) -> list[CoachingPairing]:
 def pairing_for_coordinator(session: Session, pairing_id: int, actor: User) -> CoachingPairing:
     """A pairing as a coordinator sees it (for ending it; the record itself stays closed)."""
     pairing = session.get(CoachingPairing, pairing_id)
-    if pairing is None or not access.can_manage_person(actor, pairing.commander):
+    if pairing is None or not access.can_reach_person(actor, pairing.commander):
         access.deny(404, reason="pairing outside the coordinator's country", target=pairing)
     return pairing
 

@@ -78,16 +78,16 @@ def programme() -> str:
 def _pairing_form(formdata: object = None) -> PairingForm:
     session = db.get_session()
     form = PairingForm(formdata=formdata) if formdata is not None else PairingForm()
-    scope = access.managed_country_ids(_actor())
-    coaches = session.scalars(
-        sa.select(User)
-        .where(User.is_active, User.role_grants.any(RoleGrant.role == Role.COACH))
-        .order_by(User.sort_name)
-    ).all()
-    commanders = sa.select(User).where(User.is_active).order_by(User.sort_name)
+    scope = access.reach_country_ids(_actor())
+    coaches = sa.select(User).where(User.is_active, User.role_grants.any(RoleGrant.role == Role.COACH))
+    commanders = sa.select(User).where(User.is_active)
     if scope is not None:
+        coaches = coaches.where(User.country_id.in_(scope))
         commanders = commanders.where(User.country_id.in_(scope))
-    form.set_choices(list(coaches), list(session.scalars(commanders)))
+    form.set_choices(
+        list(session.scalars(coaches.order_by(User.sort_name))),
+        list(session.scalars(commanders.order_by(User.sort_name))),
+    )
     return form
 
 

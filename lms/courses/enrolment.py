@@ -44,14 +44,23 @@ def _place(session: Session, course: Course) -> EnrolmentStatus:
 
 
 def _ensure_trainee(person: User) -> None:
-    if not person.has_role(Role.TRAINEE):
+    if not person.has_role(Role.TRAINEE) and access.enrolment_may_make_trainee(person):
         person.role_grants.append(RoleGrant(role=Role.TRAINEE))
+
+
+OUTSIDE_REACH = _l("This person is outside the countries you work with.")
+
+
+def _check_reach(actor: User | None, person: User) -> None:
+    if actor is not None and not access.can_reach_person(actor, person):
+        raise CourseError(OUTSIDE_REACH)
 
 
 def enrol(session: Session, course: Course, person: User, *, actor: User | None) -> Enrolment:
     """Enrol ``person``, or put them on the waitlist when the course is full."""
     if course.status in {CourseStatus.CANCELLED, CourseStatus.COMPLETED}:
         raise CourseError(_l("People cannot be added to a cancelled or completed course."))
+    _check_reach(actor, person)
     lock_course(session, course)
     existing = session.scalar(
         sa.select(Enrolment).where(Enrolment.course_id == course.id, Enrolment.user_id == person.id)
@@ -111,6 +120,8 @@ def decide_request(session: Session, enrolment: Enrolment, approve: bool, *, act
     if enrolment.status != EnrolmentStatus.REQUESTED:
         raise CourseError(_l("This request has already been decided."))
     course = enrolment.course
+    if approve:
+        _check_reach(actor, enrolment.user)
     lock_course(session, course)
     if approve:
         enrolment.status = _place(session, course)
@@ -184,7 +195,7 @@ def search_candidates(session: Session, course: Course, query: str, *, actor: Us
     people = (
         sa.select(User).outerjoin(Institution, Institution.id == User.institution_id).where(User.id.not_in(on_course))
     )
-    scope = access.course_country_ids(actor)
+    scope = access.reach_country_ids(actor)
     if scope is not None:
         people = people.where(User.country_id.in_(scope))
     for word in words:

@@ -13,6 +13,7 @@ from lms.courses import attendance, enrolment, service
 from lms.courses.forms import CandidateSearchForm, OverrideForm, PersonPickForm
 from lms.forms import BaseForm
 from lms.models import AttendanceMark, Course, EnrolmentStatus, User
+from lms.people import service as people_service
 
 bp = Blueprint("enrolments", __name__, url_prefix="/courses")
 
@@ -51,10 +52,10 @@ def people_add(course_id: int) -> WerkzeugResponse:
     session = db.get_session()
     course = service.get_course_for_manager(session, course_id, _actor())
     form = PersonPickForm()
-    person = session.get(User, form.user_id.data) if form.validate() else None
-    if person is None:
+    if not form.validate():
         flash(_("Choose a person from the search results."), "error")
         return redirect(url_for("enrolments.people", course_id=course.id))
+    person = people_service.get_person_in_reach(session, form.user_id.data, _actor())
     try:
         added = enrolment.enrol(session, course, person, actor=_actor())
     except service.CourseError as error:

@@ -19,9 +19,9 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from lms import db
+from lms import access, db
 from lms.audit.service import record
-from lms.courses.enrolment import lock_course
+from lms.courses.enrolment import OUTSIDE_REACH, lock_course
 from lms.courses.service import CourseAction, CourseError
 from lms.models import (
     Category,
@@ -162,24 +162,31 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[str]]:
     return positions, problems
 
 
-def check_roster(session: Session, course: Course, table: list[list[str]]) -> RosterCheck:
-    """Check every row of a roster table (header first) without writing anything."""
+def check_roster(session: Session, course: Course, table: list[list[str]], *, actor: User | None) -> RosterCheck:
+    """Check every row of a roster table (header first) without writing anything.
+
+    Only people of the countries ``actor`` works with can be on it (``None``: the system).
+    """
     if not table or not any(cell.strip() for cell in table[0]):
         return RosterCheck([], [str(_l("The file is empty."))])
     positions, file_problems = _header(table[0])
     if file_problems:
         return RosterCheck([], file_problems)
     references = _References(session)
+    reach = access.reach_country_ids(actor) if actor is not None else None
     rows: list[RosterRow] = []
     first_line_of: dict[str, int] = {}
     for number, cells in enumerate(table[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue
         value = {column: (cells[index] if index < len(cells) else "") for column, index in positions.items()}
-        rows.append(_check_row(number, value, references, first_line_of))
+        row = _check_row(number, value, references, first_line_of)
+        if row.country_id is not None and not access.in_countries(reach, row.country_id):
+            row.problems.append(str(OUTSIDE_REACH))
+        rows.append(row)
     if not rows:
         file_problems.append(str(_l("The file has a header but no people.")))
-    _match_known(session, course, rows)
+    _match_known(session, course, rows, reach)
     return RosterCheck(rows, file_problems)
 
 
@@ -228,13 +235,24 @@ def _check_row(number: int, value: dict[str, str], references: _References, firs
     return row
 
 
-def _match_known(session: Session, course: Course, rows: list[RosterRow]) -> None:
-    """Mark rows whose email is already registered (matched, never duplicated)."""
-    emails = [row.email for row in rows if row.email]
+def _match_known(session: Session, course: Course, rows: list[RosterRow], reach: set[int] | None) -> None:
+    """Mark rows whose email is already registered (matched, never duplicated).
+
+    Someone registered in a country outside ``reach`` is neither matched nor enrolled: the
+    row gets the same problem as a row naming such a country, so the check does not tell
+    whether an address outside the importer's countries has an account.
+    """
+    emails = [row.email for row in rows if row.email and not row.problems]
     known: dict[str, int] = {}
+    outside: set[str] = set()
     for start in range(0, len(emails), 1000):
         chunk = emails[start : start + 1000]
-        known.update(session.execute(sa.select(User.email, User.id).where(User.email.in_(chunk))).tuples().all())
+        found = session.execute(sa.select(User.email, User.id, User.country_id).where(User.email.in_(chunk)))
+        for email, user_id, country_id in found.tuples():
+            if access.in_countries(reach, country_id):
+                known[email] = user_id
+            else:
+                outside.add(email)
     on_course = set(
         session.scalars(
             sa.select(Enrolment.user_id).where(
@@ -246,6 +264,8 @@ def _match_known(session: Session, course: Course, rows: list[RosterRow]) -> Non
     for row in rows:
         row.known_user_id = known.get(row.email)
         row.on_course = row.known_user_id in on_course
+        if row.email in outside:
+            row.problems.append(str(OUTSIDE_REACH))
 
 
 def stage(session: Session, course: Course, check: RosterCheck, filename: str, *, actor: User) -> RosterImport:
@@ -291,8 +311,13 @@ def import_roster(session: Session, course: Course, staged: RosterImport, *, act
         raise CourseError(_l("People cannot be added to a cancelled or completed course."))
     lock_course(session, course)
     rows = [RosterRow(**data) for data in json.loads(staged.rows)]
-    # Match again: someone may have been registered since the check.
-    _match_known(session, course, rows)
+    # Check again: someone may have been registered since, or the importer's scope changed.
+    reach = access.reach_country_ids(actor)
+    for row in rows:
+        row.problems = [] if access.in_countries(reach, row.country_id) else [str(OUTSIDE_REACH)]
+    _match_known(session, course, rows, reach)
+    if any(row.problems for row in rows):
+        raise CourseError(_l("Some people on this roster are outside the countries you work with. Upload it again."))
     now = db.utcnow()
     new_rows = [row for row in rows if row.known_user_id is None]
     if new_rows:
@@ -342,18 +367,16 @@ def _new_user(row: RosterRow, now: Any) -> dict[str, Any]:
 
 
 def _grant_trainee(session: Session, user_ids: list[int | None], now: Any) -> None:
+    """Give the trainee role to those who hold no role yet; staff stay as they are
+    (:func:`lms.access.enrolment_may_make_trainee`)."""
     wanted = {user_id for user_id in user_ids if user_id is not None}
-    have: set[int] = set()
+    have_a_role: set[int] = set()
     ids = list(wanted)
     for start in range(0, len(ids), 1000):
-        have.update(
-            session.scalars(
-                sa.select(RoleGrant.user_id).where(
-                    RoleGrant.role == Role.TRAINEE, RoleGrant.user_id.in_(ids[start : start + 1000])
-                )
-            )
+        have_a_role.update(
+            session.scalars(sa.select(RoleGrant.user_id).where(RoleGrant.user_id.in_(ids[start : start + 1000])))
         )
-    missing = sorted(wanted - have)
+    missing = sorted(wanted - have_a_role)
     if missing:
         session.execute(
             sa.insert(RoleGrant), [{"user_id": uid, "role": Role.TRAINEE, "granted_at": now} for uid in missing]

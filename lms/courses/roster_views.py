@@ -45,7 +45,7 @@ def upload_submit(course_id: int) -> str | tuple[str, int]:
     except SpreadsheetError as error:
         form.roster.errors = [str(error)]
         return render_template("courses/import.html", course=course, form=form, columns=roster.COLUMNS), 400
-    check = roster.check_roster(session, course, table)
+    check = roster.check_roster(session, course, table, actor=_actor())
     staged = roster.stage(session, course, check, upload.filename or "roster", actor=_actor()) if check.ok else None
     session.commit()
     return render_template(

@@ -185,7 +185,7 @@ def _check(session: Session, data: CourseData, actor: User | None, course: Cours
     if country is None:
         raise CourseError(_l("Choose a country."), "country_id")
     if actor is not None:
-        scope = access.course_country_ids(actor)
+        scope = access.reach_country_ids(actor)
         changing_country = course is None or course.country_id != data.country_id
         if scope is not None and changing_country and data.country_id not in scope:
             raise CourseError(_l("You can only plan courses in your own country."), "country_id")

@@ -41,7 +41,7 @@ def _course_form(formdata: object = None, course: Course | None = None) -> Cours
         form.trainer_ids.data = [link.user_id for link in course.trainers]
     elif formdata is None:
         form.trainer_ids.data = [_actor().id] if _actor().has_role(Role.TRAINER) else []
-    scope = access.course_country_ids(_actor())
+    scope = access.reach_country_ids(_actor())
     countries = [c for c in countries_in_order(session) if scope is None or c.id in scope]
     if course is not None and course.country not in countries:
         countries.append(course.country)

@@ -62,7 +62,7 @@ class LearnerSearchForm(SearchForm):
     country = SelectField(_l("Country"), coerce=optional_int, validate_choice=True)
 
     def set_choices(self, session: Session, actor: User) -> None:
-        scope = access.learner_country_ids(actor)
+        scope = access.reach_country_ids(actor)
         countries = [c for c in countries_in_order(session) if scope is None or c.id in scope]
         self.country.choices = options(
             [("", str(_l("All countries"))), *((c.id, str(COUNTRY_LABELS.get(c.code, c.name))) for c in countries)]

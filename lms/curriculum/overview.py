@@ -49,7 +49,7 @@ def learners(
     per_page: int = 25,
 ) -> LearnerPage:
     """Trainees ``actor`` may follow, alphabetically, with their progress per track."""
-    scope = access.learner_country_ids(actor)
+    scope = access.reach_country_ids(actor)
     people = sa.select(User).where(User.role_grants.any(RoleGrant.role == Role.TRAINEE))
     if scope is not None:
         people = people.where(User.country_id.in_(scope))

@@ -37,6 +37,7 @@ from lms.curriculum.overview import learners
 from lms.curriculum.store import current_curriculum
 from lms.i18n import current_language
 from lms.models import AssessmentPhase, Module, QuizAttempt, Track, User
+from lms.people import service as people
 from lms.rendering import render_cached
 
 bp = Blueprint("learn", __name__, url_prefix="/learn")
@@ -365,9 +366,7 @@ def progress() -> str | tuple[str, int]:
 @policy(LEARNING_STAFF)
 def learner(person_id: int) -> str:
     session = db.get_session()
-    person = session.get(User, person_id)
-    if person is None or not access.can_follow_learner(_actor(), person):
-        access.deny(404, reason="learner outside the actor's scope", target=person)
+    person = people.get_person_in_reach(session, person_id, _actor())
     curriculum = current_curriculum()
     return render_template(
         "learn/learner.html",
@@ -381,7 +380,7 @@ def learner(person_id: int) -> str:
 @policy(LEARNING_STAFF)
 def results(slug: str) -> str:
     row, item = _track_or_404(slug)
-    scope = access.learner_country_ids(_actor())
+    scope = access.reach_country_ids(_actor())
     return render_template(
         "learn/results.html",
         track=item,

@@ -50,13 +50,37 @@ class PersonData:
 
 
 # --- Loading, with access checks ---------------------------------------------------------
+#
+# The only ways a view or service obtains a person it will act on (lms/access.py says why).
 
 
 def get_person_for_manager(session: Session, person_id: int, actor: User) -> User:
-    """The person ``actor`` may manage; anyone else's id is a 404, and is audited."""
+    """The person ``actor`` may manage (record, roles, login, links); anyone else's id is a
+    404, and is audited."""
     person = session.get(User, person_id)
     if person is None or not access.can_manage_person(actor, person):
-        access.deny(404, reason="person outside the actor's scope", target=person)
+        access.deny(404, reason="person not manageable by the actor", target=person)
+    return person
+
+
+def find_person_in_reach(session: Session, person_id: int | None, actor: User | None) -> User | None:
+    """The person ``actor`` works with (to enrol, pair or follow), or ``None``.
+
+    ``actor=None`` is the system itself (shell commands, demo data), which reaches everyone.
+    """
+    if person_id is None:
+        return None
+    person = session.get(User, person_id)
+    if person is None or (actor is not None and not access.can_reach_person(actor, person)):
+        return None
+    return person
+
+
+def get_person_in_reach(session: Session, person_id: int, actor: User) -> User:
+    """Like :func:`find_person_in_reach`, for views: anyone else's id is a 404, audited."""
+    person = find_person_in_reach(session, person_id, actor)
+    if person is None:
+        access.deny(404, reason="person outside the actor's reach", target=session.get(User, person_id))
     return person
 
 
@@ -149,10 +173,7 @@ def _normalise_scope(session: Session, role: Role, country_id: int | None) -> in
 
 
 def _scope_allowed(actor: User | None, role: Role, country_id: int | None) -> bool:
-    if actor is None or role not in SCOPED_ROLES:
-        return True
-    allowed = access.managed_country_ids(actor)
-    return allowed is None or country_id in allowed
+    return actor is None or access.can_grant_role(actor, role, country_id)
 
 
 def set_roles(session: Session, person: User, wanted: dict[Role, int | None], *, actor: User | None) -> list[str]:
