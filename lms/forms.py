@@ -7,9 +7,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, Form, SelectChoice, StringField, ValidationError
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, Length, StopValidation
 
-from lms.text import clean_line, find_forbidden_character
+from lms.text import clean_line, find_forbidden_character, invisible_characters
 
 
 class BaseForm(FlaskForm):
@@ -54,6 +54,28 @@ class NoControlCharacters:
             )
 
 
+INVISIBLE_IN_NAME = _l(
+    "Names cannot contain invisible characters (such as zero-width spaces or direction marks). Retype the name."
+)
+
+
+def name_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a person's name, or ``None``: for services and roster rows."""
+    return str(INVISIBLE_IN_NAME) if invisible_characters(value) else None
+
+
+class NoInvisibleCharacters:
+    """Refuse zero-width characters, direction marks and other invisible ones in a name.
+
+    Stops the field's validation: the generic "character not allowed" message of
+    :class:`NoControlCharacters` would only repeat it less clearly.
+    """
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if isinstance(field.data, str) and invisible_characters(field.data):
+            raise StopValidation(INVISIBLE_IN_NAME)
+
+
 def required() -> DataRequired:
     """The field must have a value after trimming (spaces alone are not a name)."""
     return DataRequired(message=_l("This field is required."))
@@ -65,6 +87,11 @@ def text_rules(max_length: int, *, multiline: bool = False) -> list[Any]:
         Length(max=max_length, message=_l("Use at most %(max)d characters.", max=max_length)),
         NoControlCharacters(multiline=multiline),
     ]
+
+
+def name_rules(max_length: int) -> list[Any]:
+    """Validators for a person's name: no invisible characters, then as for free text."""
+    return [NoInvisibleCharacters(), *text_rules(max_length)]
 
 
 def email_rules() -> list[Any]:

@@ -33,6 +33,45 @@ def find_forbidden_character(value: str, *, multiline: bool = False) -> str | No
     return None
 
 
+# Characters that show nothing, yet make two names that look alike differ (and so slip
+# past duplicate checks and search) or reorder what follows them. Format characters
+# (category Cf: zero-width space, joiners, soft hyphen, word joiner, BOM, direction marks
+# and overrides, tags) and control characters (Cc) are refused by category; these are
+# the invisible ones of other categories. Combining marks in general are not among them:
+# "č" may arrive as "c" and U+030C.
+_INVISIBLE_OTHERS = frozenset(
+    "\u034f"  # combining grapheme joiner
+    "\u115f\u1160\u3164\uffa0"  # Hangul fillers
+    "\u17b4\u17b5"  # Khmer inherent vowels, invisible on their own
+    "\u2028\u2029"  # line and paragraph separators
+    "\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05\ufe06\ufe07"
+    "\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d\ufe0e\ufe0f"  # variation selectors
+)
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc"})
+
+
+def invisible_characters(value: str) -> list[str]:
+    """The invisible characters in ``value`` (each once, in order of appearance).
+
+    Zero-width characters (U+200B-U+200D, U+2060, U+FEFF, U+180E), bidirectional marks,
+    embeddings, overrides and isolates (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069,
+    U+061C), the soft hyphen and every other format or control character, and a few
+    blank letters and selectors. Letters and combining marks of the region's alphabets
+    are not invisible. For names, where none of these has a place.
+    """
+    found: list[str] = []
+    for char in value:
+        if char not in found and _is_invisible(char):
+            found.append(char)
+    return found
+
+
+def _is_invisible(char: str) -> bool:
+    if unicodedata.category(char) in _INVISIBLE_CATEGORIES or char in _INVISIBLE_OTHERS:
+        return True
+    return "\U000e0100" <= char <= "\U000e01ef"  # variation selectors supplement
+
+
 def clean_line(value: str | None) -> str:
     """Normalise one line of user text: NFC, surrounding and repeated spaces removed."""
     if value is None:

@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.forms import BaseForm, SearchForm, options, required, strip_line, text_rules
+from lms.forms import BaseForm, SearchForm, name_rules, options, required, strip_line, text_rules
 from lms.i18n import LANGUAGES
 from lms.models import Country
 
@@ -67,7 +67,7 @@ class PrintForm(BaseForm):
 
 
 class SignatoryForm(BaseForm):
-    name = StringField(_l("Name"), [required(), *text_rules(200)], filters=[strip_line])
+    name = StringField(_l("Name"), [required(), *name_rules(200)], filters=[strip_line])
     function = StringField(
         _l("Function"),
         [required(), *text_rules(200)],

@@ -8,7 +8,17 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
-from lms.forms import BaseForm, EmailInput, SearchForm, email_rules, options, required, strip_line, text_rules
+from lms.forms import (
+    BaseForm,
+    EmailInput,
+    SearchForm,
+    email_rules,
+    name_rules,
+    options,
+    required,
+    strip_line,
+    text_rules,
+)
 from lms.i18n import CATEGORY_LABELS, COUNTRY_LABELS, LANGUAGES, ROLE_LABELS, SEX_LABELS
 from lms.models import NAME_MAX, RANK_MAX, SCOPED_ROLES, Category, Country, Institution, Role, Sex
 from lms.people.service import PeopleFilter, PersonData
@@ -47,14 +57,14 @@ def institution_choices(institutions: list[Institution]) -> list[SelectChoice]:
 class PersonForm(BaseForm):
     full_name = StringField(
         _l("Full name"),
-        [required(), *text_rules(NAME_MAX)],
+        [required(), *name_rules(NAME_MAX)],
         filters=[strip_line],
         description=_l("As written in the person's documents, in Latin or Cyrillic."),
         render_kw={"autocomplete": "off"},
     )
     full_name_alt = StringField(
         _l("Name in the other script (optional)"),
-        [Optional(), *text_rules(NAME_MAX)],
+        [Optional(), *name_rules(NAME_MAX)],
         filters=[strip_line],
         description=_l("For example the Cyrillic spelling of a name recorded in Latin, for certificates."),
         render_kw={"autocomplete": "off"},

@@ -59,7 +59,7 @@ def test_bad_input_is_refused_next_to_the_field_and_nothing_is_written(client, m
     admin = make_user("admin@example.org", roles=[Role.ADMIN])
     login_as(client, admin)
     bad = {
-        "full_name": ("Nul\x00Byte", "not allowed (U+0000)"),
+        "full_name": ("Nul\x00Byte", "Names cannot contain invisible characters"),
         "rank": ("\u202ekapetan", "not allowed (U+202E)"),
         "email": ("not an email", "Enter a valid email address."),
         "sex": ("unknown", ""),

@@ -7,6 +7,7 @@ from lms.text import (
     cyrillic_to_latin,
     find_forbidden_character,
     fold_for_search,
+    invisible_characters,
     latin_to_cyrillic,
     sort_key,
 )
@@ -104,3 +105,63 @@ def test_newlines_allowed_only_in_multiline_text() -> None:
 def test_clean_line_normalises_to_nfc_and_collapses_spaces() -> None:
     decomposed = "C\u030colic\u0301"  # Č and ć as base letter + combining mark
     assert clean_line(f"  {decomposed}   x ") == "Čolić x"
+
+
+@pytest.mark.parametrize(
+    "char",
+    [
+        "\u200b",  # zero-width space
+        "\u200c",  # zero-width non-joiner
+        "\u200d",  # zero-width joiner
+        "\u2060",  # word joiner
+        "\ufeff",  # zero-width no-break space (BOM)
+        "\u180e",  # Mongolian vowel separator
+        "\u200e",  # left-to-right mark
+        "\u200f",  # right-to-left mark
+        "\u202a",  # left-to-right embedding
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",  # right-to-left override
+        "\u2066",  # left-to-right isolate
+        "\u2067",
+        "\u2068",
+        "\u2069",  # pop directional isolate
+        "\u061c",  # Arabic letter mark
+        "\u00ad",  # soft hyphen
+        "\u2063",  # invisible separator (another format character)
+        "\U000e0041",  # tag letter
+        "\x00",
+        "\x1b",
+        "\x7f",
+        "\x85",  # control characters
+        "\u034f",  # combining grapheme joiner
+        "\u3164",  # Hangul filler
+        "\ufe0f",  # variation selector
+    ],
+)
+def test_invisible_characters_are_found_anywhere_in_a_name(char: str) -> None:
+    for name in (f"Ana{char}Petrović", f"{char}Ana Petrović", f"Ana Petrović{char}"):
+        assert invisible_characters(name) == [char]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Đorđe Šćekić",
+        "Čedomir Žižić",
+        "Ђорђе Јовановић",
+        "Љубица Џајић Њешковић",
+        "Ѓорѓи Ќосев",
+        "Ѕвонко Јанев",
+        "Arbër Çela",
+        "Ana-Marija O'Brien",
+        "C\u030cedomir Z\u030ciz\u030cic\u0301",  # letters as base + combining mark (NFD)
+    ],
+)
+def test_names_of_the_region_have_no_invisible_characters(name: str) -> None:
+    assert invisible_characters(name) == []
+
+
+def test_each_invisible_character_is_listed_once_in_order() -> None:
+    assert invisible_characters("\u202eAna\u200b\u200bPetro\u202ević\u00ad") == ["\u202e", "\u200b", "\u00ad"]
