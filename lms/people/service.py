@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from lms import access, db
 from lms.audit.service import Action, record
 from lms.auth.passwords import hash_password
+from lms.forms import name_problem
 from lms.models import SCOPED_ROLES, AccountToken, Category, Country, Institution, Role, RoleGrant, Sex, User
 from lms.models.people import new_session_nonce
 from lms.text import fold_for_search, like_pattern
@@ -87,7 +88,16 @@ def get_person_in_reach(session: Session, person_id: int, actor: User) -> User:
 # --- Creating and editing ----------------------------------------------------------------
 
 
+def _check_names(data: PersonData) -> None:
+    """Names with invisible characters are refused here too: the shell commands call this."""
+    for field_name in ("full_name", "full_name_alt"):
+        problem = name_problem(getattr(data, field_name) or "")
+        if problem:
+            raise PeopleError(problem, field_name)
+
+
 def _check_placement(session: Session, data: PersonData, actor: User | None) -> None:
+    _check_names(data)
     country = session.get(Country, data.country_id)
     if country is None:
         raise PeopleError(_l("Choose a country."), "country_id")
