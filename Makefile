@@ -6,13 +6,18 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
+# Where links point (certificates' QR codes, calendar feeds, invitations): the address served,
+# unless given, e.g. `make run HOST=0.0.0.0 LMS_PUBLIC_URL=http://lms.lan:5000`.
+LMS_PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run dev test setup system-deps browser-deps translations extract-messages lint clean
+
+run dev: export LMS_PUBLIC_URL := $(LMS_PUBLIC_URL)
 
 ## run: set everything up (venv, packages, database, demo data) and serve on http://127.0.0.1:5000
 run: setup
 	@echo ""
-	@echo "  RNGT LMS is starting on http://$(HOST):$(PORT)"
+	@echo "  RNGT LMS is starting on http://$(HOST):$(PORT) (links and certificates point at $(LMS_PUBLIC_URL))"
 	@echo "  Demo logins (password: demo-password):"
 	@echo "    admin@example.org        administrator"
 	@echo "    coordinator@example.org  coordinator (regional)"

@@ -11,8 +11,12 @@ Environment variables (all optional in development):
 - ``LMS_PROXY_COUNT``: number of trusted reverse proxies in front of the app (for the
   client address used by login throttling and the audit log).
 - ``LMS_TARGET_TRAINED``: the programme's target of unique staff trained.
-- ``LMS_PUBLIC_URL``: the address people reach the platform at, printed in the QR codes of
-  certificates (default ``http://127.0.0.1:5000``; required in production).
+- ``LMS_PUBLIC_URL``: the address people reach the platform at (default
+  ``http://127.0.0.1:5000``; required in production). Every absolute link is built from it,
+  never from the request's ``Host``: certificates' QR codes, invitations, calendar feeds.
+- ``LMS_TRUSTED_HOSTS``: in production, host names besides the one of ``LMS_PUBLIC_URL`` that
+  requests may be addressed to (comma-separated, e.g. ``localhost`` for a health check);
+  a request for any other host is refused.
 - ``LMS_PRINT_PROCESSES``: processes rendering certificate batches in parallel (default:
   the number of CPUs, at most 4).
 """
@@ -24,6 +28,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
@@ -110,12 +115,36 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     config.update(override)
     config["LMS_ENV"] = env
+    config["PUBLIC_URL"] = str(config.get("PUBLIC_URL") or "").rstrip("/")
+    _check_public_url(config["PUBLIC_URL"])
 
     if production:
         _check_production(config)
+        if config.get("TRUSTED_HOSTS") is None:
+            config["TRUSTED_HOSTS"] = trusted_hosts(config["PUBLIC_URL"], os.environ.get("LMS_TRUSTED_HOSTS", ""))
     elif not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _development_secret(instance_dir)
     return config
+
+
+def _check_public_url(value: str) -> None:
+    if not value:
+        return
+    try:
+        parts = urlsplit(value)
+        plain = parts.scheme in {"http", "https"} and bool(parts.hostname) and parts.port != 0
+        plain = plain and parts.username is None and not parts.query and not parts.fragment
+    except ValueError:  # e.g. a port that is not a number
+        plain = False
+    if not plain:
+        raise ConfigError(f"LMS_PUBLIC_URL must be an address such as https://lms.example.org, not {value!r}")
+
+
+def trusted_hosts(public_url: str, extra: str = "") -> list[str]:
+    """The host names requests may be addressed to: ``public_url``'s, then ``extra``'s."""
+    hosts = [urlsplit(public_url).hostname or ""]
+    hosts += [host.strip().lower() for host in extra.split(",") if host.strip()]
+    return list(dict.fromkeys(host for host in hosts if host))
 
 
 def _check_production(config: dict[str, Any]) -> None:

@@ -1,11 +1,13 @@
-"""HTTP-level protections shared by every page: headers, ids in URLs, safe redirects."""
+"""HTTP-level protections shared by every page: headers, ids in URLs, safe redirects,
+absolute addresses."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, has_request_context, request
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
@@ -55,6 +57,39 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
+def public_url(endpoint: str, /, **values: Any) -> str:
+    """The absolute address of ``endpoint`` on this platform, built from ``LMS_PUBLIC_URL``.
+
+    Never from the request: its ``Host`` and ``X-Forwarded-Host`` are whatever the sender
+    chose, and a link built from them (in an invitation, a calendar, a certificate) would
+    send people to the sender's site. ``PUBLIC_URL`` may have a path (the app served under
+    ``https://example.org/lms``); it replaces the request's ``SCRIPT_NAME``. Works without
+    a request too (the print worker, the command line). ``_anchor`` adds a fragment.
+    """
+    base = urlsplit(current_app.config["PUBLIC_URL"])
+    if not base.scheme or not base.netloc:
+        raise RuntimeError("LMS_PUBLIC_URL is not set: absolute addresses cannot be built")
+    if endpoint.startswith("."):
+        blueprint = request.blueprint if has_request_context() else None
+        endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+    anchor = values.pop("_anchor", None)
+    current_app.inject_url_defaults(endpoint, values)
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    url = adapter.build(endpoint, values, force_external=True)
+    if anchor is not None:
+        url += "#" + quote(anchor, safe="%!#$&'()*+,/:;=?@")
+    return url
+
+
+def _refuse_untrusted_host() -> Response | None:
+    # Flask checks the Host against TRUSTED_HOSTS (production) before routing; answer a
+    # request for another host here, before anything else runs: without a trusted host no
+    # address can be built, so the site's own error page cannot be rendered.
+    if isinstance(request.routing_exception, SecurityError):
+        return request.routing_exception.get_response()
+    return None
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -86,7 +121,11 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+        # Not X-Forwarded-Host: the host comes from the proxy's Host header, checked against
+        # TRUSTED_HOSTS, and links never use it (see public_url).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+    app.jinja_env.globals["public_url"] = public_url
+    app.before_request(_refuse_untrusted_host)
     app.before_request(_declare_write_intent)
     app.teardown_request(_forget_write_intent)
     app.after_request(_security_headers)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import segno
-from flask import current_app, render_template
+from flask import render_template
 
 from lms.certificates import codes
 from lms.certificates.eligibility import local_date
@@ -29,6 +29,7 @@ from lms.certificates.labels import printed_texts
 from lms.certificates.names import printed_names
 from lms.config import ROOT
 from lms.models import Certificate, CertificateRevision
+from lms.web import public_url
 
 if TYPE_CHECKING:
     from weasyprint.text.fonts import FontConfiguration
@@ -153,7 +154,7 @@ class PrintedCertificate:
 
 
 def verification_url(code: str) -> str:
-    return f"{current_app.config['PUBLIC_URL']}/verify/{codes.display_code(code)}"
+    return public_url("verify.certificate", code=codes.display_code(code))
 
 
 def qr_svg(url: str) -> str:

@@ -3,6 +3,11 @@
 Calendar programs cannot log in, so feeds live at secret addresses: an HMAC of the
 person's (or course's) id and a nonce, under the app's secret key. Resetting the nonce
 revokes the old address; the secret itself is never stored.
+
+A person's feed carries the sessions they train or are enrolled in, so being withdrawn
+from a course takes its sessions out of it. A course's feed is for its staff only: its
+address names the staff member as well, and it stops working when they no longer manage
+the course or their account is disabled. Addresses in a feed come from ``LMS_PUBLIC_URL``.
 """
 
 from __future__ import annotations
@@ -20,29 +25,57 @@ from flask import current_app
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
 
-from lms import db
+from lms import access, db
+from lms.audit.service import record
 from lms.models import Course, CourseSession, CourseStatus, CourseTrainer, Enrolment, EnrolmentStatus, User
+from lms.web import public_url
 
 TIMEZONE = ZoneInfo("Europe/Belgrade")
 
 
-def _signature(kind: str, identifier: int, nonce: str) -> str:
+class CalendarAction:
+    PERSON_FEED_RESET = "calendar.person_feed_reset"
+    COURSE_FEED_RESET = "calendar.course_feed_reset"
+
+
+def _signature(kind: str, identifier: str, nonce: str) -> str:
     key = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
     digest = hmac.new(key, f"calendar:{kind}:{identifier}:{nonce}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:20]).decode().rstrip("=")
 
 
 def person_feed_token(user: User) -> str | None:
-    return _signature("person", user.id, user.calendar_nonce) if user.calendar_nonce else None
+    return _signature("person", str(user.id), user.calendar_nonce) if user.calendar_nonce else None
 
 
-def course_feed_token(course: Course) -> str:
-    return _signature("course", course.id, course.calendar_nonce)
+def person_feed_url(user: User) -> str | None:
+    token = person_feed_token(user)
+    return public_url("calendar.feed", user_id=user.id, token=token) if token else None
 
 
-def reset_person_feed(user: User) -> None:
+def course_feed_token(course: Course, staff: User) -> str:
+    """The secret of ``course``'s feed for ``staff``, one of the people who manage it."""
+    return _signature("course-staff", f"{course.id}:{staff.id}", course.calendar_nonce)
+
+
+def course_feed_url(course: Course, staff: User) -> str:
+    token = course_feed_token(course, staff)
+    return public_url("courses.course_feed", course_id=course.id, user_id=staff.id, token=token)
+
+
+def reset_person_feed(session: Session, user: User) -> None:
     """A new secret address for the person's feed; the old one stops working."""
+    had_one = user.calendar_nonce is not None
     user.calendar_nonce = secrets.token_hex(8)
+    record(session, CalendarAction.PERSON_FEED_RESET, actor=user, target=user, details={"replaced": had_one})
+    session.flush()
+
+
+def reset_course_feed(session: Session, course: Course, *, actor: User) -> None:
+    """New secret addresses of the course's feed for all its staff; the old ones stop working."""
+    course.calendar_nonce = secrets.token_hex(8)
+    record(session, CalendarAction.COURSE_FEED_RESET, actor=actor, target=course)
+    session.flush()
 
 
 def person_from_token(session: Session, user_id: int, token: str) -> User | None:
@@ -53,9 +86,16 @@ def person_from_token(session: Session, user_id: int, token: str) -> User | None
     return user
 
 
-def course_from_token(session: Session, course_id: int, token: str) -> Course | None:
+def course_from_token(session: Session, course_id: int, user_id: int, token: str) -> Course | None:
+    """The course whose feed this is, if the address is right and the person it was made
+    for is still active and still manages the course."""
     course = session.get(Course, course_id)
-    if course is None or not hmac.compare_digest(course_feed_token(course), token):
+    staff = session.get(User, user_id)
+    if course is None or staff is None:
+        return None
+    if not hmac.compare_digest(course_feed_token(course, staff), token):
+        return None
+    if not staff.is_active or not access.can_manage_course(staff, course):
         return None
     return course
 
@@ -88,8 +128,9 @@ def sessions_for(
     return list(session.scalars(query))
 
 
-def _event(course_session: CourseSession, base_url: str) -> Event:
+def _event(course_session: CourseSession) -> Event:
     course = course_session.course
+    course_url = public_url("courses.detail", course_id=course.id)
     event = Event()
     event.add("uid", f"session-{course_session.id}@rngt-lms")
     event.add("dtstamp", db.utcnow())
@@ -102,16 +143,16 @@ def _event(course_session: CourseSession, base_url: str) -> Event:
     description = [course_session.topic]
     if course_session.trainer is not None:
         description.append(course_session.trainer.full_name)
-    description.append(f"{base_url}/courses/{course.id}")
+    description.append(course_url)
     event.add("description", "\n".join(description))
-    event.add("url", f"{base_url}/courses/{course.id}")
+    event.add("url", course_url)
     event.add("sequence", course_session.sequence)
     cancelled = course_session.is_cancelled or course.status == CourseStatus.CANCELLED
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return event
 
 
-def build_calendar(name: str, course_sessions: list[CourseSession], base_url: str) -> bytes:
+def build_calendar(name: str, course_sessions: list[CourseSession]) -> bytes:
     """An RFC 5545 calendar of ``course_sessions``, times in the region's time zone."""
     calendar = Calendar()
     calendar.add("prodid", "-//RNGT LMS//Regional Network of Gender Trainers//EN")
@@ -121,7 +162,7 @@ def build_calendar(name: str, course_sessions: list[CourseSession], base_url: st
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", "Europe/Belgrade")
     for course_session in course_sessions:
-        calendar.add_component(_event(course_session, base_url))
+        calendar.add_component(_event(course_session))
     calendar.add_missing_timezones()
     return calendar.to_ical()
 

@@ -46,8 +46,6 @@ def agenda() -> str:
         previous = (first - timedelta(days=1)).replace(day=1)
         following = (first + timedelta(days=32)).replace(day=1)
         context = {"weeks": weeks, "first": first}
-    token = calendar.person_feed_token(user)
-    feed_url = url_for("calendar.feed", user_id=user.id, token=token, _external=True) if token else None
     return render_template(
         "calendar/agenda.html",
         view=view,
@@ -55,7 +53,7 @@ def agenda() -> str:
         previous=previous,
         following=following,
         today=db.utcnow().date(),
-        feed_url=feed_url,
+        feed_url=calendar.person_feed_url(user),
         reset_form=BaseForm(),
         **context,
     )
@@ -68,7 +66,7 @@ def reset_feed() -> WerkzeugResponse:
         session = db.get_session()
         user = current_user._get_current_object()
         had_one = user.calendar_nonce is not None
-        calendar.reset_person_feed(user)
+        calendar.reset_person_feed(session, user)
         session.commit()
         flash(
             _("Your calendar has a new address; the old one no longer works.")
@@ -88,7 +86,7 @@ def feed(user_id: int, token: str) -> Response:
         abort(404)
     sessions = calendar.sessions_for(session, user, db.utcnow().date() - timedelta(days=180))
     return attachment(
-        calendar.build_calendar(_("RNGT: my sessions"), sessions, request.host_url.rstrip("/")),
+        calendar.build_calendar(_("RNGT: my sessions"), sessions),
         "rngt-sessions.ics",
         "text/calendar; charset=utf-8",
         inline=True,

@@ -120,7 +120,7 @@ def detail(course_id: int) -> str:
         counts=counts,
         status_form=StatusForm(),
         action_form=BaseForm(),
-        feed_token=calendar.course_feed_token(course) if manages or own else None,
+        feed_url=calendar.course_feed_url(course, _actor()) if manages else None,
         can_join=own is None and service.is_open_to(course, _actor()),
         CourseStatus=CourseStatus,
         EnrolmentStatus=EnrolmentStatus,
@@ -277,21 +277,34 @@ def session_cancel(course_id: int, session_id: int) -> WerkzeugResponse:
 
 
 def _ics(course: Course) -> Response:
-    body = calendar.build_calendar(course.title, list(course.sessions), request.host_url.rstrip("/"))
+    body = calendar.build_calendar(course.title, list(course.sessions))
     return attachment(body, f"course-{course.id}.ics", "text/calendar; charset=utf-8", inline=True)
 
 
+# A course's calendar is for the people who run it; a participant's sessions are in their
+# own calendar (lms.courses.calendar_views), which drops them when they leave the course.
 @bp.get("/<int:course_id>/calendar.ics")
-@policy(AUTHENTICATED)
+@policy(COURSE_STAFF)
 def course_ics(course_id: int) -> Response:
-    course, _own = service.get_course_for_viewer(db.get_session(), course_id, _actor())
-    return _ics(course)
+    return _ics(service.get_course_for_manager(db.get_session(), course_id, _actor()))
 
 
-@bp.get("/<int:course_id>/calendar/<token>.ics")
+@bp.get("/<int:course_id>/calendar/<int:user_id>/<token>.ics")
 @policy(PUBLIC)
-def course_feed(course_id: int, token: str) -> Response:
-    course = calendar.course_from_token(db.get_session(), course_id, token)
+def course_feed(course_id: int, user_id: int, token: str) -> Response:
+    course = calendar.course_from_token(db.get_session(), course_id, user_id, token)
     if course is None:
         abort(404)
     return _ics(course)
+
+
+@bp.post("/<int:course_id>/calendar/new-address")
+@policy(COURSE_STAFF)
+def course_feed_reset(course_id: int) -> WerkzeugResponse:
+    session = db.get_session()
+    course = service.get_course_for_manager(session, course_id, _actor())
+    if BaseForm().validate():
+        calendar.reset_course_feed(session, course, actor=_actor())
+        session.commit()
+        flash(_("The course calendar has new addresses; the old ones no longer work."), "success")
+    return redirect(url_for("courses.detail", course_id=course.id) + "#calendar")
