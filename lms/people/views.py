@@ -15,6 +15,7 @@ from lms.models import Country, Institution, User
 from lms.people import service
 from lms.people.forms import PeopleSearchForm, PersonForm, build_roles_form, wanted_roles
 from lms.reference import countries_in_order, institutions_in_order
+from lms.web import public_url
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -73,7 +74,7 @@ def index() -> tuple[str, int] | str:
     page_number = request.args.get("page", 1, type=int) or 1
     page_number = min(max(page_number, 1), MAX_PAGE)
     if request.args and not form.validate():
-        return render_template("people/index.html", form=form, page=None), 400
+        return render_template("people/index.html", form=form, page=None, can_manage=None), 400
     page = service.search_people(
         db.get_session(),
         form.to_filter(),
@@ -81,7 +82,9 @@ def index() -> tuple[str, int] | str:
         page=page_number,
         per_page=current_app.config["PEOPLE_PER_PAGE"],
     )
-    return render_template("people/index.html", form=form, page=page)
+    return render_template(
+        "people/index.html", form=form, page=page, can_manage=lambda person: access.can_manage_person(_actor(), person)
+    )
 
 
 @bp.get("/new")
@@ -196,5 +199,5 @@ def link_submit(person_id: int) -> str | Response:
     token = service.create_account_link(session, person, lifetime, actor=_actor())
     session.commit()
     # Shown once and never stored: only its hash is in the database.
-    link = url_for("auth.activate", token=token, _external=True)
+    link = public_url("auth.activate", token=token)
     return render_template("people/link.html", person=person, link=link, days=lifetime.days)
