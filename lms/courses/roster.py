@@ -19,7 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from lms import access, db
+from lms import access, db, forms
 from lms.audit.service import record
 from lms.courses.enrolment import OUTSIDE_REACH, lock_course
 from lms.courses.service import CourseAction, CourseError
@@ -192,7 +192,11 @@ def check_roster(session: Session, course: Course, table: list[list[str]], *, ac
 
 def _check_row(number: int, value: dict[str, str], references: _References, first_line_of: dict[str, int]) -> RosterRow:
     row = RosterRow(line=number)
-    row.full_name = _text(row, value.get("full_name", ""), "full_name", NAME_MAX, required=True)
+    name_problem = forms.name_problem(value.get("full_name", ""))
+    if name_problem:  # said once, clearly, instead of "a character that is not allowed"
+        row.problems.append(name_problem)
+    else:
+        row.full_name = _text(row, value.get("full_name", ""), "full_name", NAME_MAX, required=True)
     email = value.get("email", "").strip().lower()
     if len(email) > EMAIL_MAX:
         row.problems.append(str(_l("email is longer than %(max)d characters.", max=EMAIL_MAX)))

@@ -166,3 +166,15 @@ def test_another_trainers_roster_check_cannot_be_confirmed(app, client, make_use
     result = other.post(f"/courses/{course.id}/import/confirm", data={"import_id": import_id}, follow_redirects=True)
     assert "was not found" in result.get_data(as_text=True)
     assert session.scalar(sa.select(sa.func.count()).select_from(Enrolment)) == 0
+
+
+def test_names_with_invisible_characters_are_refused_row_by_row(client, make_user, session) -> None:
+    course = _trainer_course(make_user, session, client)
+    rows = [
+        ["Ana\u200bPetrović", "ana@example.org", "female", "RS", "", "", ""],
+        ["\u202eJovan Jovanović", "jovan@example.org", "male", "RS", "", "", ""],
+        ["Đorđe Šćekić", "djordje@example.org", "male", "ME", "", "", ""],
+    ]
+    page = html.unescape(_upload(client, course, _csv(rows)).get_data(as_text=True))
+    assert page.count("Names cannot contain invisible characters") == 2
+    assert _counts(session) == (1, 0)  # only the trainer; nothing imported
