@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from lms.account.views import bp as account_bp
     from lms.audit.views import bp as audit_bp
     from lms.auth import sessions
+    from lms.auth.mfa_views import bp as mfa_bp
     from lms.auth.views import bp as auth_bp
     from lms.certificates import labels as certificate_labels
     from lms.certificates.verify_views import bp as verify_bp
@@ -68,7 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     blueprints = (
         auth_bp, dashboard_bp, learn_bp, courses_bp, enrolments_bp, rosters_bp, calendar_bp, network_bp, coaching_bp,
-        certificates_bp, verify_bp, reports_bp, account_bp, people_bp, audit_bp,
+        certificates_bp, verify_bp, reports_bp, account_bp, people_bp, audit_bp, mfa_bp,
     )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -19,6 +19,10 @@ Environment variables (all optional in development):
   a request for any other host is refused.
 - ``LMS_PRINT_PROCESSES``: processes rendering certificate batches in parallel (default:
   the number of CPUs, at most 4).
+- ``LMS_MFA_GRACE_DAYS``: days a person whose roles require a second factor may still sign
+  in without one in production, counted from their first such sign-in (default 14).
+- ``LMS_MFA_REMEMBER_DAYS``: days a browser may skip the second factor when the person asks
+  it to (default and maximum 30; 0 turns the choice off).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ INSTANCE_DIR = ROOT / "instance"
 
 #: Secrets shorter than this are refused in production.
 MIN_SECRET_LENGTH = 32
+#: A browser may skip the second factor for at most this many days.
+MAX_MFA_REMEMBER_DAYS = 30
 
 
 class ConfigError(RuntimeError):
@@ -112,9 +118,15 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "PRINT_PROCESSES": int(os.environ.get("LMS_PRINT_PROCESSES") or min(os.cpu_count() or 1, 4)),
         # Public verification: lookups per address per minute.
         "VERIFY_RATE_LIMIT": 30,
+        # Multi-factor sign-in (lms.auth.mfa): who must have it, the grace period, remembered devices.
+        "MFA_REQUIRED_ROLES": ("admin", "coordinator", "coach"),
+        "MFA_GRACE_DAYS": int(os.environ.get("LMS_MFA_GRACE_DAYS") or 14),
+        "MFA_REMEMBER_DAYS": int(os.environ.get("LMS_MFA_REMEMBER_DAYS") or 30),
     }
     config.update(override)
     config["LMS_ENV"] = env
+    if not 0 <= config["MFA_REMEMBER_DAYS"] <= MAX_MFA_REMEMBER_DAYS or config["MFA_GRACE_DAYS"] < 0:
+        raise ConfigError(f"LMS_MFA_REMEMBER_DAYS must be 0 to {MAX_MFA_REMEMBER_DAYS}; LMS_MFA_GRACE_DAYS at least 0")
     config["PUBLIC_URL"] = str(config.get("PUBLIC_URL") or "").rstrip("/")
     _check_public_url(config["PUBLIC_URL"])
 

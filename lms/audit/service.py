@@ -27,6 +27,13 @@ class Action:
     PASSWORD_CHANGED = "auth.password_changed"  # noqa: S105 - an action name
     PASSWORD_SET = "auth.password_set_from_link"  # noqa: S105 - an action name
     SESSION_EXPIRED = "auth.session_expired"
+    MFA_ENROLLED = "auth.mfa_enrolled"
+    MFA_DISABLED = "auth.mfa_disabled"
+    MFA_FAILED = "auth.mfa_failed"
+    MFA_REFUSED = "auth.mfa_missing_refused"
+    MFA_RECOVERY_CODE_USED = "auth.mfa_recovery_code_used"
+    MFA_RECOVERY_CODES_RENEWED = "auth.mfa_recovery_codes_renewed"
+    MFA_RESET = "auth.mfa_reset"
     ACCESS_DENIED = "access.denied"
     PERSON_CREATED = "person.created"
     PERSON_UPDATED = "person.updated"

@@ -54,6 +54,7 @@ from lms.models.curriculum import (
     Track,
     TrackAssessment,
 )
+from lms.models.mfa import MfaDevice, MfaRecoveryCode, MfaState
 from lms.models.people import (
     EMAIL_MAX,
     NAME_MAX,
@@ -108,6 +109,9 @@ __all__ = [
     "GoalStatus",
     "Institution",
     "InstitutionKind",
+    "MfaDevice",
+    "MfaRecoveryCode",
+    "MfaState",
     "Module",
     "ModuleCompletion",
     "ModuleRevision",

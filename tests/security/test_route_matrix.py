@@ -58,6 +58,17 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("auth.activate_submit", "POST"): everyone(404),
     ("account.profile", "GET"): signed_in(200),
     ("account.language", "POST"): everyone(302),
+    # The second factor: asked only half-way through logging in (otherwise back to the login
+    # page); set up on one's own account (none set up: nothing to renew or turn off); reset by admins.
+    ("auth.second_factor", "GET"): everyone(302),
+    ("auth.second_factor_submit", "POST"): everyone(302),
+    ("mfa.overview", "GET"): signed_in(200),
+    ("mfa.setup_start", "POST"): signed_in(302),
+    ("mfa.setup", "GET"): signed_in(200),
+    ("mfa.setup_submit", "POST"): signed_in(400),
+    ("mfa.renew_codes_submit", "POST"): signed_in(302),
+    ("mfa.disable_submit", "POST"): signed_in(302),
+    ("mfa.reset_submit", "POST"): only([ADMIN], 302),
     ("people.index", "GET"): only(STAFF, 200),
     ("people.new", "GET"): only(STAFF, 200),
     ("people.new_submit", "POST"): only(STAFF, 400),
