@@ -117,6 +117,20 @@ def test_public_url_works_without_a_request_and_keeps_the_path(app) -> None:
         assert public_url("auth.activate", token="abc") == "http://127.0.0.1:5101/auth/activate/abc"
 
 
+def test_a_certificate_printed_for_another_address_is_a_new_file(app) -> None:
+    # make run PORT=5101 must not hand out a PDF cached with the QR code of port 5000.
+    from types import SimpleNamespace
+
+    from lms.certificates import files
+
+    revision = SimpleNamespace(id=7)
+    with app.app_context():
+        app.config["PUBLIC_URL"] = "http://127.0.0.1:5000"
+        first = files._cache_path(revision)
+        app.config["PUBLIC_URL"] = "http://127.0.0.1:5101"
+        assert files._cache_path(revision) != first
+
+
 @pytest.mark.parametrize("value", ["127.0.0.1:5101", "ftp://lms.example.org", "https://user:pw@lms.example.org"])
 def test_a_public_url_that_is_not_an_address_is_refused(tmp_path, monkeypatch, value) -> None:
     from lms import ConfigError
