@@ -99,10 +99,16 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_CSRF_SSL_STRICT": production,
-        # Login throttling: failures per account (since its last success) and per address.
+        # Login throttling (the rules are explained in lms/auth/throttle.py): the pair
+        # (account, address) is refused, the account only slowed down, and an address is
+        # refused only after naming many nonexistent accounts.
         "LOGIN_FAILURE_WINDOW": timedelta(minutes=15),
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
-        "LOGIN_MAX_FAILURES_PER_ADDRESS": 50,
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS": 5,
+        "LOGIN_ACCOUNT_SLOWDOWN_WINDOW": timedelta(hours=24),
+        "LOGIN_ACCOUNT_SLOWDOWN_AFTER": 10,  # above the pair limit: one address alone never reaches it
+        "LOGIN_ACCOUNT_MAX_DELAY": timedelta(minutes=5),
+        "LOGIN_FAMILIAR_ADDRESS_AGE": timedelta(days=90),
+        "LOGIN_MAX_UNKNOWN_ACCOUNT_FAILURES_PER_ADDRESS": 50,
         "INVITATION_LIFETIME": timedelta(days=14),
         "PROXY_COUNT": int(os.environ.get("LMS_PROXY_COUNT", "0") or 0),
         "BABEL_DEFAULT_LOCALE": "en",

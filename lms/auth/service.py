@@ -21,15 +21,19 @@ class LoginResult:
 
 
 def authenticate(session: Session, email: str, password: str, ip: str | None) -> LoginResult:
-    """Check credentials for ``email`` unless throttled. Every outcome is audited.
+    """Check credentials for ``email`` from ``ip`` unless throttled. Every outcome is audited.
 
-    While an account or address is throttled even the right password is refused, so
-    guessing gains nothing by continuing.
+    A throttled attempt is refused before the password is looked at, so even the right
+    password is refused and guessing learns nothing by continuing; the refusal is not a
+    failure and extends nothing. What is throttled is narrow (``lms.auth.throttle``): this
+    account from this address, so nobody can lock out the owner elsewhere or a colleague
+    behind the same address.
     """
     email = email.strip().lower()
     blocked = throttle.check(session, email, ip)
     if blocked is not None:
-        record_now(Action.LOGIN_THROTTLED, actor=None, subject=email)
+        details = {"rule": blocked.rule, "retry_after_seconds": blocked.retry_after_seconds}
+        record_now(Action.LOGIN_THROTTLED, actor=None, subject=email, details=details)
         return LoginResult(throttled=blocked)
     user = session.scalar(sa.select(User).where(User.email == email))
     password_ok = verify_password(user.password_hash if user else None, password)

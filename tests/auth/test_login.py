@@ -1,4 +1,4 @@
-"""Logging in and out, throttling, and sessions the server can end."""
+"""Logging in and out, and sessions the server can end (throttling: test_lockout.py)."""
 
 from datetime import timedelta
 
@@ -57,48 +57,6 @@ def test_session_cookie_changes_at_login_and_old_keys_are_dropped(client, make_u
     assert before != after
     with client.session_transaction() as session:
         assert "planted" not in session
-
-
-def test_throttled_after_five_failures_even_with_the_right_password(client, make_user, audit_rows) -> None:
-    make_user("nada@example.org")
-    make_user("other@example.org")
-    for _ in range(5):
-        assert login(client, "nada@example.org", "wrong password!").status_code == 401
-    throttled = login(client, "nada@example.org")
-    assert throttled.status_code == 429
-    assert 0 < int(throttled.headers["Retry-After"]) <= 15 * 60
-    assert "Too many failed attempts" in throttled.get_data(as_text=True)
-    assert audit_rows(Action.LOGIN_THROTTLED)
-    # Other accounts are not locked out by someone guessing this one.
-    assert login(client, "other@example.org").status_code == 302
-
-
-def test_throttle_lifts_when_the_failures_leave_the_window(client, make_user) -> None:
-    make_user("nada@example.org")
-    with freeze_time(db.utcnow()) as frozen:
-        for _ in range(5):
-            login(client, "nada@example.org", "wrong password!")
-        assert login(client, "nada@example.org").status_code == 429
-        frozen.tick(timedelta(minutes=16))
-        assert login(client, "nada@example.org").status_code == 302
-
-
-def test_a_good_login_resets_the_account_count(client, make_user) -> None:
-    make_user("nada@example.org")
-    for _ in range(4):
-        login(client, "nada@example.org", "wrong password!")
-    assert login(client, "nada@example.org").status_code == 302
-    client.post("/auth/logout")
-    assert login(client, "nada@example.org", "wrong password!").status_code == 401
-    assert login(client, "nada@example.org").status_code == 302
-
-
-def test_one_address_is_throttled_across_accounts(app, client, make_user) -> None:
-    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
-    make_user("nada@example.org")
-    for number in range(3):
-        login(client, f"guess{number}@example.org", "wrong password!")
-    assert login(client, "nada@example.org").status_code == 429
 
 
 def test_logout_ends_the_session_on_the_server(client, make_user, audit_rows) -> None:
