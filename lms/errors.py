@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from lms import ratelimit
+from lms.audit.service import Action, record_now
 
 _TITLES = {
     400: lambda: _("The request could not be understood"),
@@ -20,6 +24,12 @@ _TITLES = {
     429: lambda: _("Too many attempts"),
     500: lambda: _("Something went wrong"),
 }
+
+
+#: Refused forms (CSRF) audited per minute from one address, and from all together: a
+#: flood of forged or replayed posts must not grow the append-only log without bound.
+CSRF_AUDITS_PER_ADDRESS = 10
+CSRF_AUDITS_PER_MINUTE = 100
 
 
 def _rollback() -> None:
@@ -46,10 +56,26 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
     _rollback()
+    _audit_csrf_refusal(error)
     return render_error(
         400,
         _("The form had expired or was sent from another site. Please go back, reload the page and try again."),
     )
+
+
+def _audit_csrf_refusal(error: CSRFError) -> None:
+    """Write a small audit row for a refused form: who, from where, which path and why.
+
+    Only Flask-WTF's own reason is kept ("The CSRF token is missing."), never the token
+    or the form. Past the per-minute limits the refusal is still refused, but not written.
+    """
+    address = request.remote_addr or "unknown"
+    if not ratelimit.hit(f"csrf-audit:{address}", limit=CSRF_AUDITS_PER_ADDRESS):
+        return
+    if not ratelimit.hit("csrf-audit", limit=CSRF_AUDITS_PER_MINUTE):
+        return
+    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    record_now(Action.CSRF_REFUSED, actor=actor, details={"reason": str(error.description)[:100], "status": 400})
 
 
 def _data_error(error: DataError) -> tuple[str, int]:

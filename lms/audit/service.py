@@ -35,6 +35,7 @@ class Action:
     MFA_RECOVERY_CODES_RENEWED = "auth.mfa_recovery_codes_renewed"
     MFA_RESET = "auth.mfa_reset"
     ACCESS_DENIED = "access.denied"
+    CSRF_REFUSED = "access.csrf_refused"
     PERSON_CREATED = "person.created"
     PERSON_UPDATED = "person.updated"
     PERSON_DISABLED = "person.disabled"

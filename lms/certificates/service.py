@@ -17,7 +17,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -30,6 +29,8 @@ from lms.models import (
     Certificate,
     CertificateRevision,
     CertificateStatus,
+    PrintJob,
+    Role,
     SerialCounter,
     Signatory,
     User,
@@ -84,21 +85,42 @@ def find_revision(session: Session, typed_code: str) -> CertificateRevision | No
     return session.scalar(sa.select(CertificateRevision).where(CertificateRevision.code == code))
 
 
+# The loaders below are the only ways a view obtains a certificate, print job or signatory
+# by its id. A refusal is a 404 whether or not the thing exists, and is audited
+# (access.deny), so that probing other people's ids shows in the log.
+
+
 def certificate_for_manager(session: Session, certificate_id: int, actor: User) -> Certificate:
-    """A certificate ``actor`` manages; 404 for anything else, existing or not."""
+    """A certificate ``actor`` manages; 404 for anything else, existing or not (audited)."""
     certificate = session.get(Certificate, certificate_id)
+    if certificate is None:
+        access.deny(404, reason="no such certificate")
     scope = access.managed_country_ids(actor)
-    if certificate is None or (scope is not None and certificate.country_id not in scope):
-        abort(404)
+    if scope is not None and certificate.country_id not in scope:
+        access.deny(404, reason="certificate outside the actor's country", target=certificate)
     return certificate
 
 
 def certificate_for_holder(session: Session, certificate_id: int, holder: User) -> Certificate:
-    """The holder's own certificate, unless revoked; 404 for anything else."""
+    """The holder's own certificate, unless revoked; 404 for anything else (audited)."""
     certificate = session.get(Certificate, certificate_id)
-    if certificate is None or certificate.holder_id != holder.id or certificate.status == CertificateStatus.REVOKED:
-        abort(404)
+    if certificate is None:
+        access.deny(404, reason="no such certificate")
+    if certificate.holder_id != holder.id:
+        access.deny(404, reason="certificate of another person", target=certificate)
+    if certificate.status == CertificateStatus.REVOKED:
+        access.deny(404, reason="revoked certificate", target=certificate)
     return certificate
+
+
+def print_job_for(session: Session, job_id: int, actor: User) -> PrintJob:
+    """A print job ``actor`` queued (admins: any); 404 for anything else (audited)."""
+    job = session.get(PrintJob, job_id)
+    if job is None:
+        access.deny(404, reason="no such print job")
+    if job.created_by_id != actor.id and not actor.has_role(Role.ADMIN):
+        access.deny(404, reason="print job of another person", target=job)
+    return job
 
 
 def certificates_of(session: Session, holder: User) -> list[Certificate]:
@@ -134,11 +156,11 @@ def signatories_in_scope(session: Session, actor: User) -> list[Signatory]:
 def signatory_for_manager(session: Session, signatory_id: int, actor: User) -> Signatory:
     """A signatory ``actor`` may change: regional ones are for regional coordinators only."""
     signatory = session.get(Signatory, signatory_id)
-    scope = access.managed_country_ids(actor)
     if signatory is None or not signatory.active:
-        abort(404)
+        access.deny(404, reason="no such signatory", target=signatory)
+    scope = access.managed_country_ids(actor)
     if scope is not None and signatory.country_id not in scope:
-        abort(404)
+        access.deny(404, reason="signatory outside the actor's country", target=signatory)
     return signatory
 
 

@@ -45,16 +45,18 @@ def _actor() -> User:
 
 def _course_in_scope(course_id: int) -> Course:
     course = db.get_session().get(Course, course_id)
+    if course is None:
+        access.deny(404, reason="no such course")
     scope = access.managed_country_ids(_actor())
-    if course is None or (scope is not None and course.country_id not in scope):
-        abort(404)
+    if scope is not None and course.country_id not in scope:
+        access.deny(404, reason="course outside the actor's country", target=course)
     return course
 
 
 def _track(track_id: int) -> Track:
     track = db.get_session().get(Track, track_id)
     if track is None:
-        abort(404)
+        access.deny(404, reason="no such track")
     return track
 
 
@@ -321,10 +323,7 @@ def download(certificate_id: int) -> Response:
 
 
 def _job(job_id: int) -> PrintJob:
-    job = db.get_session().get(PrintJob, job_id)
-    if job is None or (job.created_by_id != _actor().id and not access.ADMINS.allows(_actor())):
-        abort(404)
-    return job
+    return service.print_job_for(db.get_session(), job_id, _actor())
 
 
 @bp.get("/jobs/<int:job_id>")
