@@ -148,10 +148,12 @@ def demo_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from lms.auth.mfa_cli import mfa_reset_command
     from lms.certificates.cli import certificates_cli, worker_command_factory
     from lms.reports.cli import report_command
 
     lms_cli.add_command(certificates_cli)
     lms_cli.add_command(worker_command_factory())
     lms_cli.add_command(report_command)
+    lms_cli.add_command(mfa_reset_command)
     app.cli.add_command(lms_cli)

@@ -1,5 +1,5 @@
-"""Multi-factor sign-in (TOTP, RFC 6238): who needs it, enrolment, codes and recovery codes,
-remembered devices, and the administrator's reset.
+"""Multi-factor sign-in (TOTP, RFC 6238): who needs it, what follows the password,
+enrolment, checking codes, turning it off and the administrator's reset.
 
 Administrators, coordinators and coaches see personal data or confidential coaching
 records, so their accounts need a second factor (``MFA_REQUIRED_ROLES``). In production a
@@ -8,34 +8,29 @@ and is refused after that; elsewhere (the demo) they are only invited to.
 
 Codes are checked with pyotp. A code is accepted one time step either side of now (clocks
 drift) and only for a step later than the last accepted one, so no code works twice.
-Functions take the person explicitly and only flush; the caller commits.
+How the secrets are kept (encrypted key, hashed recovery codes and device tokens) is in
+``lms.auth.mfa_secrets``. Functions take the person explicitly and only flush; the caller
+commits.
 """
 
 from __future__ import annotations
 
-import base64
 import enum
-import functools
-import hashlib
 import hmac
 import math
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
 import sqlalchemy as sa
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from lms import db
 from lms.audit.service import Action, record, record_now
-from lms.auth import sessions
-from lms.models import AuditEvent, MfaDevice, MfaRecoveryCode, MfaState, Role, User
+from lms.auth import mfa_secrets, sessions
+from lms.models import AuditEvent, MfaState, Role, User
 
 ISSUER = "RNGT LMS"
 #: How long the code may be asked for after the password was accepted.
@@ -43,11 +38,6 @@ PENDING_LIFETIME = timedelta(minutes=5)
 #: Wrong codes allowed per account within the window before it must wait.
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
-RECOVERY_CODE_COUNT = 10
-# No 0/o or 1/l/i: the codes are printed or written down and typed back.
-_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-# About 79 bits each: a stored hash cannot be reversed by trying codes.
-_RECOVERY_LENGTH = 16
 
 
 class MfaError(Exception):
@@ -100,36 +90,6 @@ class Status:
     deadline: datetime | None
 
 
-# --- Secrets at rest ---------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4)
-def _fernet(secret_key: str) -> Fernet:
-    # A key of its own, derived from the app's secret: a leaked database or backup alone
-    # does not reveal anyone's authenticator secret.
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"lms mfa totp secret").derive(secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def _encrypt(secret: str) -> str:
-    return _fernet(current_app.config["SECRET_KEY"]).encrypt(secret.encode()).decode()
-
-
-def _decrypt(token: str | None) -> str | None:
-    if not token:
-        return None
-    try:
-        return _fernet(current_app.config["SECRET_KEY"]).decrypt(token.encode()).decode()
-    except InvalidToken:
-        # The secret key changed since enrolment: only recovery codes (or a reset) help.
-        current_app.logger.error("an MFA secret cannot be decrypted: was LMS_SECRET_KEY changed?")
-        return None
-
-
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 # --- Who needs a second factor -----------------------------------------------------------
 
 
@@ -164,13 +124,6 @@ def is_enrolled(session: Session, user: User) -> bool:
     return state is not None and state.enrolled
 
 
-def recovery_codes_left(session: Session, user: User) -> int:
-    query = sa.select(sa.func.count(MfaRecoveryCode.id)).where(
-        MfaRecoveryCode.user_id == user.id, MfaRecoveryCode.used_at.is_(None)
-    )
-    return session.scalar(query) or 0
-
-
 def status(session: Session, user: User) -> Status:
     state = get_state(session, user)
     enrolled = state is not None and state.enrolled
@@ -181,7 +134,7 @@ def status(session: Session, user: User) -> Status:
     return Status(
         enrolled=enrolled,
         enrolled_at=state.enrolled_at if enrolled and state is not None else None,
-        recovery_codes_left=recovery_codes_left(session, user) if enrolled else 0,
+        recovery_codes_left=mfa_secrets.recovery_codes_left(session, user) if enrolled else 0,
         required=required,
         deadline=deadline,
     )
@@ -196,7 +149,7 @@ def after_password(session: Session, user: User, *, device_token: str | None) ->
     """
     state = get_state(session, user)
     if state is not None and state.enrolled:
-        if device_token and use_remembered_device(session, user, device_token):
+        if device_token and mfa_secrets.use_remembered_device(session, user, device_token):
             return Decision(Next.SIGN_IN)
         return Decision(Next.CHALLENGE)
     if not required_for(user):
@@ -223,7 +176,7 @@ def begin_enrolment(session: Session, user: User) -> None:
     state = _state(session, user)
     if state.enrolled:
         raise MfaError(_l("Your second factor is already set up."))
-    state.secret_encrypted = _encrypt(pyotp.random_base32())
+    state.secret_encrypted = mfa_secrets.encrypt_key(pyotp.random_base32())
     state.last_step = None
     session.flush()
 
@@ -233,7 +186,7 @@ def pending_secret(session: Session, user: User) -> str | None:
     state = get_state(session, user)
     if state is None or state.enrolled:
         return None
-    return _decrypt(state.secret_encrypted)
+    return mfa_secrets.decrypt_key(state.secret_encrypted)
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -250,7 +203,7 @@ def confirm_enrolment(session: Session, user: User, code: str) -> list[str]:
     if not _accept_totp(session, state, code):
         raise MfaError(_l("This code is not correct. Check the time on your phone and type the code shown now."))
     state.enrolled_at = db.utcnow()
-    codes = _new_recovery_codes(session, user)
+    codes = mfa_secrets.new_recovery_codes(session, user)
     record(session, Action.MFA_ENROLLED, actor=user, target=user, subject=user.email)
     return codes
 
@@ -266,7 +219,7 @@ def _digits(code: str) -> str | None:
 def _accept_totp(session: Session, state: MfaState, code: str) -> bool:
     """Whether ``code`` is current for the secret and newer than the last one accepted."""
     digits = _digits(code)
-    secret = _decrypt(state.secret_encrypted)
+    secret = mfa_secrets.decrypt_key(state.secret_encrypted)
     if digits is None or secret is None:
         return False
     totp = pyotp.TOTP(secret)
@@ -290,40 +243,12 @@ def _accept_totp(session: Session, state: MfaState, code: str) -> bool:
     return False
 
 
-def _normal_recovery_code(code: str) -> str | None:
-    value = "".join(code.split()).replace("-", "").lower()
-    if len(value) != _RECOVERY_LENGTH or any(char not in _RECOVERY_ALPHABET for char in value):
-        return None
-    return value
-
-
-def _use_recovery_code(session: Session, user: User, code: str) -> bool:
-    value = _normal_recovery_code(code)
-    if value is None:
-        return False
-    now = db.utcnow()
-    claimed = session.execute(
-        sa.update(MfaRecoveryCode)
-        .where(
-            MfaRecoveryCode.user_id == user.id,
-            MfaRecoveryCode.code_hash == _hash(value),
-            MfaRecoveryCode.used_at.is_(None),
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        return False
-    _state(session, user).last_verified_at = now
-    return True
-
-
 def _failures_throttle(session: Session, user: User, state: MfaState) -> int | None:
     """Seconds to wait when the account has too many recent wrong codes, else ``None``.
 
     Only the person's own failures since their last accepted code count. Whoever reaches
     this step already knows the password, so the limit is per account and strict: with 3
-    codes valid at a time, 5 guesses per 15 minutes find one in about 2,000 days on average.
+    codes valid at a time, 5 guesses per 15 minutes take about two years to hit one.
     """
     now = db.utcnow()
     window, limit = FAILURE_WINDOW, MAX_FAILURES
@@ -353,8 +278,9 @@ def check_code(session: Session, user: User, code: str, *, allow_recovery: bool 
         raise MfaThrottled(wait)
     if _accept_totp(session, state, code):
         return Method.TOTP
-    if allow_recovery and _digits(code) is None and _use_recovery_code(session, user, code):
-        left = recovery_codes_left(session, user)
+    if allow_recovery and _digits(code) is None and mfa_secrets.use_recovery_code(session, user, code):
+        state.last_verified_at = db.utcnow()
+        left = mfa_secrets.recovery_codes_left(session, user)
         record(session, Action.MFA_RECOVERY_CODE_USED, actor=user, target=user, details={"left": left})
         return Method.RECOVERY_CODE
     # Committed on its own, like a wrong password: it must count whatever else happens.
@@ -364,75 +290,12 @@ def check_code(session: Session, user: User, code: str, *, allow_recovery: bool 
     raise MfaError(_l("This code is not correct, or was already used. Type the code your app shows now."))
 
 
-# --- Recovery codes ----------------------------------------------------------------------
-
-
-def _new_recovery_codes(session: Session, user: User) -> list[str]:
-    """Replace ``user``'s recovery codes with new ones; returned once, stored hashed."""
-    session.execute(sa.delete(MfaRecoveryCode).where(MfaRecoveryCode.user_id == user.id))
-    codes = [
-        "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH)) for _ in range(RECOVERY_CODE_COUNT)
-    ]
-    session.add_all(MfaRecoveryCode(user_id=user.id, code_hash=_hash(code)) for code in codes)
-    session.flush()
-    return ["-".join(code[i : i + 4] for i in range(0, _RECOVERY_LENGTH, 4)) for code in codes]
-
-
 def renew_recovery_codes(session: Session, user: User, code: str) -> list[str]:
     """New recovery codes in place of the old ones, given a current code from the app."""
     check_code(session, user, code, allow_recovery=False)
-    codes = _new_recovery_codes(session, user)
+    codes = mfa_secrets.new_recovery_codes(session, user)
     record(session, Action.MFA_RECOVERY_CODES_RENEWED, actor=user, target=user)
     return codes
-
-
-# --- Remembered devices ------------------------------------------------------------------
-
-
-def _password_marker(user: User) -> str:
-    return _hash(user.password_hash or "")
-
-
-def remember_device(session: Session, user: User) -> str | None:
-    """A token for this browser to skip the code until it expires; ``None`` when the
-    configuration turns remembering off. Only the token's hash is stored."""
-    days = current_app.config["MFA_REMEMBER_DAYS"]
-    if days <= 0:
-        return None
-    now = db.utcnow()
-    session.execute(sa.delete(MfaDevice).where(MfaDevice.user_id == user.id, MfaDevice.expires_at <= now))
-    token = secrets.token_urlsafe(32)
-    session.add(
-        MfaDevice(
-            user_id=user.id,
-            token_hash=_hash(token),
-            password_marker=_password_marker(user),
-            created_at=now,
-            expires_at=now + timedelta(days=days),
-        )
-    )
-    session.flush()
-    return token
-
-
-def use_remembered_device(session: Session, user: User, token: str) -> bool:
-    """Whether ``token`` is a remembered device of ``user``, unexpired, from the current password."""
-    if not token or len(token) > 100:
-        return False
-    device = session.scalar(
-        sa.select(MfaDevice).where(MfaDevice.token_hash == _hash(token), MfaDevice.user_id == user.id)
-    )
-    now = db.utcnow()
-    if device is None or device.expires_at <= now:
-        return False
-    if not hmac.compare_digest(device.password_marker, _password_marker(user)):
-        return False
-    device.last_used_at = now
-    return True
-
-
-def forget_devices(session: Session, user: User) -> None:
-    session.execute(sa.delete(MfaDevice).where(MfaDevice.user_id == user.id))
 
 
 # --- Turning it off ----------------------------------------------------------------------
@@ -444,8 +307,8 @@ def _remove_factor(session: Session, user: User) -> MfaState:
     state.enrolled_at = None
     state.last_step = None
     state.last_verified_at = None
-    session.execute(sa.delete(MfaRecoveryCode).where(MfaRecoveryCode.user_id == user.id))
-    forget_devices(session, user)
+    mfa_secrets.delete_recovery_codes(session, user)
+    mfa_secrets.forget_devices(session, user)
     return state
 
 

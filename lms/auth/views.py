@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from lms import db
 from lms.access import AUTHENTICATED, PUBLIC, policy
 from lms.audit.service import Action, record
-from lms.auth import mfa, service, sessions
+from lms.auth import mfa, mfa_secrets, service, sessions
 from lms.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm, add_policy_errors
 from lms.auth.mfa_forms import ChallengeForm
 from lms.auth.passwords import password_problems, verify_password
@@ -175,8 +175,8 @@ def second_factor_submit() -> Any:
     except mfa.MfaError as error:
         form.code.errors = [error.message]
         return _challenge_page(form, 401)
-    token = mfa.remember_device(session, user) if form.remember.data else None
-    left = mfa.recovery_codes_left(session, user)
+    token = mfa_secrets.remember_device(session, user) if form.remember.data else None
+    left = mfa_secrets.recovery_codes_left(session, user)
     session.commit()
     response = _signed_in_response(user, mfa.Decision(mfa.Next.SIGN_IN), next_url)
     if method is mfa.Method.RECOVERY_CODE:
@@ -230,7 +230,7 @@ def change_password_submit() -> str | Response | tuple[str, int]:
     session = db.get_session()
     people.set_password(session, user, form.new_password.data)
     # A remembered device no longer matches the new password anyway; this also deletes it.
-    mfa.forget_devices(session, user)
+    mfa_secrets.forget_devices(session, user)
     record(session, Action.PASSWORD_CHANGED, actor=user, target=user)
     session.commit()
     # Every other session has ended with the new nonce; this one continues with it.

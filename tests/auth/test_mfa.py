@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from lms.audit.service import Action
+from lms.config import ConfigError, build_config
 from lms.models import MfaDevice, MfaRecoveryCode, MfaState, Role
 from tests.conftest import TEST_PASSWORD, login, login_as
 
@@ -377,3 +378,35 @@ def test_every_demo_account_logs_in_without_a_second_factor(client, runner) -> N
         assert response.headers["Location"] == "/", email
         assert signed_in(client)
         logout(client)
+
+
+def test_the_shell_command_resets_when_no_administrator_can(client, runner, admin, audit_rows) -> None:
+    with freeze_time(START):
+        login_as(client, admin)
+        enrol(client)
+        result = runner.invoke(args=["lms", "mfa-reset", "Admin@Example.org"])
+        assert result.exit_code == 0, result.output
+        [event] = audit_rows(Action.MFA_RESET)
+        assert (event.actor_id, event.target_id) == (None, str(admin.id))
+        assert not signed_in(client)
+        assert login(client, admin.email).headers["Location"] == "/"
+    assert runner.invoke(args=["lms", "mfa-reset", "nobody@example.org"]).exit_code != 0
+
+
+def test_remembering_a_device_can_be_turned_off_but_not_made_longer_than_30_days(
+    app, client, admin, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("LMS_MFA_REMEMBER_DAYS", "31")
+    with pytest.raises(ConfigError):
+        build_config({"INSTANCE_DIR": tmp_path})
+    app.config["MFA_REMEMBER_DAYS"] = 0
+    with freeze_time(START) as frozen:
+        login_as(client, admin)
+        secret, _ = enrol(client)
+        logout(client)
+        next_step(frozen)
+        login(client, admin.email)
+        assert "Do not ask again" not in client.get("/auth/mfa").get_data(as_text=True)
+        response = give_code(client, pyotp.TOTP(secret).now(), remember="y")
+        assert response.status_code == 302
+        assert not any(c.startswith("lms_device=") for c in response.headers.getlist("Set-Cookie"))
