@@ -25,6 +25,7 @@ import pyotp
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy.orm import Session
 
 from lms import db
@@ -54,7 +55,13 @@ class MfaThrottled(MfaError):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
         self.minutes = max(1, math.ceil(retry_after / 60))
-        super().__init__(_l("Too many wrong codes. Try again in %(minutes)d minutes.", minutes=self.minutes))
+        super().__init__(
+            lazy_ngettext(
+                "Too many wrong codes. Try again in %(num)d minute.",
+                "Too many wrong codes. Try again in %(num)d minutes.",
+                self.minutes,
+            )
+        )
 
 
 class Method(enum.StrEnum):

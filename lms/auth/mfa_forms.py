@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import Length
 
 from lms.forms import BaseForm, NoControlCharacters, required
@@ -40,3 +40,10 @@ class AppCodeForm(BaseForm):
 
 class DisableForm(BaseForm):
     code = _code_field(_l("Code"), _l("The 6-digit code your authenticator app shows now, or a recovery code."))
+
+
+class ConfirmSetupForm(AppCodeForm):
+    """Turning the second factor on asks for the password too: a session left open must
+    not be enough to tie the account to someone else's phone."""
+
+    password = PasswordField(_l("Your password"), [required()], render_kw={"autocomplete": "current-password"})

@@ -7,7 +7,7 @@ The sign-in step that asks for the code is in ``lms.auth.views``; the rules are 
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -16,7 +16,8 @@ from werkzeug.wrappers import Response
 from lms import db
 from lms.access import ADMINS, AUTHENTICATED, policy
 from lms.auth import mfa
-from lms.auth.mfa_forms import AppCodeForm, DisableForm
+from lms.auth import service as auth_service
+from lms.auth.mfa_forms import AppCodeForm, ConfirmSetupForm, DisableForm
 from lms.forms import BaseForm
 from lms.models import User
 from lms.people import service as people
@@ -66,7 +67,7 @@ def setup_start() -> Response:
     return redirect(url_for("mfa.setup"))
 
 
-def _setup_page(secret: str | None, form: AppCodeForm, status: int = 200) -> tuple[str, int]:
+def _setup_page(secret: str | None, form: ConfirmSetupForm, status: int = 200) -> tuple[str, int]:
     """The QR code and key of the enrolment begun, or the button to begin one."""
     qr_code = spaced = None
     if secret is not None:
@@ -84,7 +85,7 @@ def _setup_page(secret: str | None, form: AppCodeForm, status: int = 200) -> tup
 def setup() -> tuple[str, int] | Response:
     if mfa.is_enrolled(db.get_session(), _me()):
         return redirect(url_for("mfa.overview"))
-    return _setup_page(mfa.pending_secret(db.get_session(), _me()), AppCodeForm())
+    return _setup_page(mfa.pending_secret(db.get_session(), _me()), ConfirmSetupForm())
 
 
 @bp.post("/account/mfa/confirm")
@@ -92,9 +93,17 @@ def setup() -> tuple[str, int] | Response:
 def setup_submit() -> tuple[str, int] | Response:
     session = db.get_session()
     secret = mfa.pending_secret(session, _me())
-    form = AppCodeForm()
+    form = ConfirmSetupForm()
     if not form.validate():
         return _setup_page(secret, form, 400)
+    confirmed = auth_service.confirm_password(session, _me(), form.password.data, request.remote_addr)
+    if confirmed.user is None:
+        form.password.errors = [
+            auth_service.throttle_message(confirmed.throttled)
+            if confirmed.throttled
+            else _("The password is not correct.")
+        ]
+        return _setup_page(secret, form, 429 if confirmed.throttled else 400)
     try:
         codes = mfa.confirm_enrolment(session, _me(), form.code.data)
     except mfa.MfaError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from lms import db
@@ -44,3 +45,29 @@ def authenticate(session: Session, email: str, password: str, ip: str | None) ->
     user.last_login_at = db.utcnow()
     record(session, Action.LOGIN, actor=user, subject=email)
     return LoginResult(user=user)
+
+
+def confirm_password(session: Session, user: User, password: str, ip: str | None) -> LoginResult:
+    """Ask a signed-in person for their password again before a sensitive change (a new
+    password, a new second factor).
+
+    Throttled and audited like a login, so that a session left open or taken over cannot
+    be used to guess the password either. ``LoginResult.user`` is set when it is right.
+    """
+    blocked = throttle.check(session, user.email, ip)
+    if blocked is not None:
+        details = {"rule": blocked.rule, "retry_after_seconds": blocked.retry_after_seconds, "step": "confirm"}
+        record_now(Action.LOGIN_THROTTLED, actor=user, subject=user.email, details=details)
+        return LoginResult(throttled=blocked)
+    if not verify_password(user.password_hash, password):
+        record_now(Action.LOGIN_FAILED, actor=user, subject=user.email, details={"step": "confirm"})
+        return LoginResult()
+    return LoginResult(user=user)
+
+
+def throttle_message(throttled: throttle.Throttle) -> str:
+    return ngettext(
+        "Too many failed attempts. Try again in %(num)d minute.",
+        "Too many failed attempts. Try again in %(num)d minutes.",
+        throttled.minutes,
+    )

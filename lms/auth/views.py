@@ -20,7 +20,7 @@ from lms.audit.service import Action, record
 from lms.auth import mfa, mfa_secrets, service, sessions
 from lms.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm, add_policy_errors
 from lms.auth.mfa_forms import ChallengeForm
-from lms.auth.passwords import password_problems, verify_password
+from lms.auth.passwords import password_problems
 from lms.models import User
 from lms.people import service as people
 from lms.web import safe_next_url
@@ -122,9 +122,7 @@ def login_submit() -> str | Response | tuple[str, int, dict[str, str]]:
     session = db.get_session()
     result = service.authenticate(session, form.email.data, form.password.data, request.remote_addr)
     if result.throttled is not None:
-        form.password.errors = [
-            _("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=result.throttled.minutes)
-        ]
+        form.password.errors = [service.throttle_message(result.throttled)]
         headers = {"Retry-After": str(result.throttled.retry_after_seconds)}
         return render_template("auth/login.html", form=form), 429, headers
     if result.user is None:
@@ -218,16 +216,20 @@ def change_password() -> str:
 def change_password_submit() -> str | Response | tuple[str, int]:
     form = ChangePasswordForm()
     user = current_user._get_current_object()
-    valid = form.validate()
-    if valid and not verify_password(user.password_hash, form.current_password.data):
-        form.current_password.errors = [_("The current password is not correct.")]
-        valid = False
-    if valid:
-        problems = password_problems(form.new_password.data, email=user.email, full_name=user.full_name)
-        valid = add_policy_errors(form, "new_password", problems)
-    if not valid:
-        return render_template("auth/change_password.html", form=form), 400
     session = db.get_session()
+    if not form.validate():
+        return render_template("auth/change_password.html", form=form), 400
+    confirmed = service.confirm_password(session, user, form.current_password.data, request.remote_addr)
+    if confirmed.user is None:
+        form.current_password.errors = [
+            service.throttle_message(confirmed.throttled)
+            if confirmed.throttled
+            else _("The current password is not correct.")
+        ]
+        return render_template("auth/change_password.html", form=form), 429 if confirmed.throttled else 400
+    problems = password_problems(form.new_password.data, email=user.email, full_name=user.full_name)
+    if not add_policy_errors(form, "new_password", problems):
+        return render_template("auth/change_password.html", form=form), 400
     people.set_password(session, user, form.new_password.data)
     # A remembered device no longer matches the new password anyway; this also deletes it.
     mfa_secrets.forget_devices(session, user)

@@ -34,7 +34,7 @@ def enrol(client) -> tuple[str, list[str]]:
     page = client.get("/account/mfa/setup").get_data(as_text=True)
     assert "<svg" in page and "<img" not in page  # the QR code is drawn inline, nothing fetched
     secret = _secret_on(page)
-    response = client.post("/account/mfa/confirm", data={"code": pyotp.TOTP(secret).now()})
+    response = client.post("/account/mfa/confirm", data={"code": pyotp.TOTP(secret).now(), "password": TEST_PASSWORD})
     assert response.status_code == 200
     codes = re.findall(r"<li><code>([a-z2-9]{4}(?:-[a-z2-9]{4}){3})</code></li>", response.get_data(as_text=True))
     assert len(set(codes)) == 10
@@ -410,3 +410,19 @@ def test_remembering_a_device_can_be_turned_off_but_not_made_longer_than_30_days
         response = give_code(client, pyotp.TOTP(secret).now(), remember="y")
         assert response.status_code == 302
         assert not any(c.startswith("lms_device=") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_turning_it_on_asks_for_the_password_so_an_open_session_is_not_enough(client, admin, session) -> None:
+    """Someone at an unlocked computer must not tie the account to their own phone."""
+    login_as(client, admin)
+    client.post("/account/mfa/setup")
+    secret = _secret_on(client.get("/account/mfa/setup").get_data(as_text=True))
+    refused = client.post("/account/mfa/confirm", data={"code": pyotp.TOTP(secret).now(), "password": "guess"})
+    assert refused.status_code == 400 and "The password is not correct." in refused.get_data(as_text=True)
+    session.rollback()
+    state = session.get(MfaState, admin.id)
+    assert state is None or state.enrolled_at is None
+    # Guessing the password this way is throttled like a login.
+    for _ in range(6):
+        last = client.post("/account/mfa/confirm", data={"code": pyotp.TOTP(secret).now(), "password": "guess"})
+    assert last.status_code == 429

@@ -43,6 +43,17 @@ def test_change_password_needs_the_current_one(client, make_user) -> None:
     assert "The current password is not correct." in response.get_data(as_text=True)
 
 
+def test_guessing_the_current_password_from_an_open_session_is_throttled(client, make_user, audit_rows) -> None:
+    make_user("ana@example.org")
+    login(client, "ana@example.org")
+    answers = [_change(client, current=f"guess number {n}") for n in range(6)]
+    assert [answer.status_code for answer in answers] == [400] * 5 + [429]
+    assert "Try again in" in answers[-1].get_data(as_text=True)
+    assert len(audit_rows(Action.LOGIN_FAILED)) == 5
+    # Even the right one waits now: the guesses gained nothing.
+    assert _change(client).status_code == 429
+
+
 def test_password_policy(client, make_user) -> None:
     make_user("nada.markovic@example.org", name="Nada Marković")
     login(client, "nada.markovic@example.org")
