@@ -46,6 +46,8 @@ def test_template_is_up_to_date(tmp_path: Path) -> None:
             "lazy_gettext",
             "-k",
             "lazy_pgettext:1c,2",
+            "-k",
+            "lazy_ngettext:1,2",
             "-o",
             str(fresh),
             ".",
