@@ -2,8 +2,7 @@
 
 SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` for write
 transactions: with deferred transactions, 16 concurrent writers failed with
-"database is locked" on most attempts, with ``BEGIN IMMEDIATE`` on none
-(``shared/SECURITY.md``, finding 3).
+"database is locked" on most attempts, with ``BEGIN IMMEDIATE`` on none.
 """
 
 from __future__ import annotations
