@@ -461,3 +461,85 @@ def test_a_coordinator_reads_the_staff_trained_figures(app, demo, real_content, 
     assert page.get_by_role("heading", name="Human resources report").is_visible()
     assert _violations(page) == "", "human resources report"
     assert page.csp_errors == []
+
+
+def test_trust_who_may_act_on_whom_and_the_second_factor(app, demo, live_server, page, tmp_path) -> None:
+    """The trust story of issue 10, clicked through, with accessibility checks."""
+    import pyotp
+    import sqlalchemy as sa
+
+    from lms import db
+    from lms.models import Country, Course, CourseStatus, User
+
+    with app.app_context(), db.new_session() as session:
+        admin_id = session.scalar(sa.select(User.id).where(User.email == "admin@example.org"))
+        serbian = session.scalar(
+            sa.select(User.email).join(Country, Country.id == User.country_id).where(Country.code == "RS").limit(1)
+        )
+        course_mk = session.scalar(
+            sa.select(Course.id)
+            .join(Country, Country.id == Course.country_id)
+            .where(Country.code == "MK", Course.status.not_in([CourseStatus.COMPLETED, CourseStatus.CANCELLED]))
+            .limit(1)
+        )
+
+    # The regional coordinator sees the administrator listed, but cannot open the record.
+    log_in(page, live_server, "coordinator@example.org", DEMO_PASSWORD)
+    page.goto(f"{live_server}/people/?q=admin")
+    assert "Managed by an administrator" in page.content()
+    assert page.locator(f'a[href="/people/{admin_id}"]').count() == 0
+    assert page.goto(f"{live_server}/people/{admin_id}").status == 404
+    page.goto(f"{live_server}/")
+    page.locator(".user-menu button").click()
+
+    # The Macedonian coordinator's roster preview says the same for a registered and an
+    # unregistered person of Serbia, and nothing is imported.
+    log_in(page, live_server, "coordinator.mk@example.org", DEMO_PASSWORD)
+    roster = tmp_path / "roster.csv"
+    header = "full_name,email,sex,country,institution,category,rank\n"
+    messages = []
+    for email in (serbian, "nobody.in.serbia@example.org"):
+        roster.write_text(header + f"Jovan Jovanović,{email},male,RS,,,\n", encoding="utf-8")
+        page.goto(f"{live_server}/courses/{course_mk}/import")
+        page.set_input_files("input[type=file]", str(roster))
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state()
+        messages.append(page.locator("ul.problems").inner_text())
+    assert messages[0] == messages[1] and messages[0]
+    assert _violations(page) == "", "roster preview"
+    page.locator(".user-menu button").click()
+
+    # The administrator sets up a second factor and is then asked for it at every login.
+    log_in(page, live_server, "admin@example.org", DEMO_PASSWORD)
+    page.goto(f"{live_server}/account/mfa/setup")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{live_server}/account/mfa/setup")
+    assert page.locator(".qr-code svg").count() == 1
+    assert _violations(page) == "", "set-up page"
+    secret = page.locator("main code").first.inner_text().replace(" ", "")
+    totp = pyotp.TOTP(secret)
+    page.get_by_label("Code from the app").fill(totp.now())
+    page.get_by_label("Your password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Turn on").click()
+    page.wait_for_load_state()
+    codes = page.locator("main li code").all_inner_texts()
+    assert len(codes) == 10
+    assert _violations(page) == "", "recovery codes page"
+    page.locator(".user-menu button").click()
+    page.wait_for_url(f"{live_server}/auth/login")
+
+    log_in(page, live_server, "admin@example.org", DEMO_PASSWORD)
+    assert page.url == f"{live_server}/auth/mfa"
+    assert _violations(page) == "", "second step of logging in"
+    page.get_by_label("Code").fill(codes[0])  # the recovery code works once...
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server}/")
+    page.locator(".user-menu button").click()
+    page.wait_for_url(f"{live_server}/auth/login")
+    log_in(page, live_server, "admin@example.org", DEMO_PASSWORD)
+    page.get_by_label("Code").fill(codes[0])  # ...and only once
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    assert page.url == f"{live_server}/auth/mfa"
+    assert page.locator("#code-error").count() == 1
+    assert page.csp_errors == []
