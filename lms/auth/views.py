@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie_session
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -75,7 +75,11 @@ def _pending() -> tuple[User, str] | None:
 
 def _challenge_page(form: ChallengeForm, status: int = 200, headers: dict[str, str] | None = None) -> Any:
     days = current_app.config["MFA_REMEMBER_DAYS"]
-    form.remember.description = _("For %(days)d days, or until you change your password.", days=days)
+    form.remember.description = ngettext(
+        "For %(num)d day, or until you change your password.",
+        "For %(num)d days, or until you change your password.",
+        days,
+    )
     return render_template("auth/mfa.html", form=form, remember_days=days), status, headers or {}
 
 
