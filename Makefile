@@ -21,6 +21,7 @@ run: setup
 	@echo "  Demo logins (password: demo-password):"
 	@echo "    admin@example.org        administrator"
 	@echo "    coordinator@example.org  coordinator (regional)"
+	@echo "    coordinator.mk@example.org  coordinator for North Macedonia"
 	@echo "    trainer@example.org      trainer"
 	@echo "    coach@example.org        coach"
 	@echo "    commander@example.org    commander (trainee)"
