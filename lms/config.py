@@ -23,6 +23,14 @@ Environment variables (all optional in development):
   in without one in production, counted from their first such sign-in (default 14).
 - ``LMS_MFA_REMEMBER_DAYS``: days a browser may skip the second factor when the person asks
   it to (default and maximum 30; 0 turns the choice off).
+- ``LMS_DB_CONNECT_TIMEOUT``: seconds to wait for a new PostgreSQL connection (default 5).
+- ``LMS_DB_STATEMENT_TIMEOUT_MS`` and ``LMS_DB_LOCK_TIMEOUT_MS``: in web requests, the longest a
+  PostgreSQL statement may run and wait for a lock (defaults 20,000 and 5,000: well inside
+  gunicorn's 30 s); a request past either gets a 503 page. 0 means no limit.
+- ``LMS_DB_BACKGROUND_STATEMENT_TIMEOUT_MS``: the same limit outside web requests (the print
+  worker, the command line); default 0, no limit.
+- ``LMS_SQLITE_BUSY_TIMEOUT_MS``: how long an SQLite writer waits for another to finish
+  before the request gets a 503 (default 15,000).
 """
 
 from __future__ import annotations
@@ -52,6 +60,19 @@ def _env_flag(name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return number
 
 
 def _development_secret(instance_dir: Path) -> str:
@@ -128,6 +149,12 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
         "MFA_REQUIRED_ROLES": ("admin", "coordinator", "coach"),
         "MFA_GRACE_DAYS": int(os.environ.get("LMS_MFA_GRACE_DAYS") or 14),
         "MFA_REMEMBER_DAYS": int(os.environ.get("LMS_MFA_REMEMBER_DAYS") or 30),
+        # Database faults answer 503 in bounded time (lms.db.DatabaseSettings).
+        "DB_CONNECT_TIMEOUT": _env_int("LMS_DB_CONNECT_TIMEOUT", 5),
+        "DB_STATEMENT_TIMEOUT_MS": _env_int("LMS_DB_STATEMENT_TIMEOUT_MS", 20_000),
+        "DB_LOCK_TIMEOUT_MS": _env_int("LMS_DB_LOCK_TIMEOUT_MS", 5_000),
+        "DB_BACKGROUND_STATEMENT_TIMEOUT_MS": _env_int("LMS_DB_BACKGROUND_STATEMENT_TIMEOUT_MS", 0),
+        "SQLITE_BUSY_TIMEOUT_MS": _env_int("LMS_SQLITE_BUSY_TIMEOUT_MS", 15_000),
     }
     config.update(override)
     config["LMS_ENV"] = env

@@ -90,6 +90,12 @@ def current_language() -> str:
 def _choose_language() -> str:
     if current_user and current_user.is_authenticated and current_user.preferred_language in LANGUAGES:
         return current_user.preferred_language
+    return request_language()
+
+
+def request_language() -> str:
+    """The language this request asks for, without the database (for pages shown when it
+    is away): the session's choice, else the best match for the browser, else English."""
     chosen = session.get("language")
     if chosen in LANGUAGES:
         return chosen

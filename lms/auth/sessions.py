@@ -47,7 +47,8 @@ def _load_user(identity: str) -> User | None:
 
 def start_session(user: User) -> None:
     """Log ``user`` in with a fresh session: nothing from before the login survives."""
-    language = session.get("language")
+    # The profile's language goes in the cookie too, for the page shown while the database is away.
+    language = user.preferred_language or session.get("language")
     session.clear()
     if language:
         session["language"] = language

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -13,6 +12,7 @@ from lms.audit.service import list_events
 from lms.curriculum.service import learner_state
 from lms.curriculum.store import current_curriculum
 from lms.dashboard.service import my_courses, people_figures, unread_notices
+from lms.errors import RETRY_AFTER_SECONDS
 from lms.forms import BaseForm
 from lms.i18n import current_language
 from lms.models import Role
@@ -47,10 +47,13 @@ def home() -> str | Response:
 
 @bp.get("/healthz")
 @policy(PUBLIC)
-def health() -> tuple[dict[str, str], int]:
-    """For load balancers: the app answers and its database is reachable."""
-    try:
-        db.get_session().execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        return {"status": "database unavailable"}, 503
-    return {"status": "ok"}, 200
+def health() -> tuple[dict[str, str], int] | tuple[dict[str, str], int, dict[str, str]]:
+    """For load balancers and monitoring: the app answers and its database can be written.
+
+    503 ``{"status": "error", "database": "unavailable" | "read-only" | "timed out" | ...}``
+    otherwise: a database that answers reads but refuses every write is not healthy.
+    """
+    state = db.health(db.get_engine())
+    if state != "ok":
+        return {"status": "error", "database": state}, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return {"status": "ok", "database": "ok"}, 200
