@@ -19,6 +19,9 @@ Environment variables (all optional in development):
   a request for any other host is refused.
 - ``LMS_PRINT_PROCESSES``: processes rendering certificate batches in parallel (default:
   the number of CPUs, at most 4).
+- ``LMS_PRINT_STORAGE_DIR``: where finished print jobs' files are kept (default
+  ``instance/print-jobs``); with several web machines, a directory they all mount (see
+  ``lms.certificates.storage``).
 - ``LMS_MFA_GRACE_DAYS``: days a person whose roles require a second factor may still sign
   in without one in production, counted from their first such sign-in (default 14).
 - ``LMS_MFA_REMEMBER_DAYS``: days a browser may skip the second factor when the person asks
@@ -143,6 +146,7 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
         # the chunk is written; see bench/certificates.py) and parallel processes.
         "PRINT_CHUNK_SIZE": 100,
         "PRINT_PROCESSES": int(os.environ.get("LMS_PRINT_PROCESSES") or min(os.cpu_count() or 1, 4)),
+        "PRINT_STORAGE_DIR": Path(os.environ.get("LMS_PRINT_STORAGE_DIR") or instance_dir / "print-jobs"),
         # Public verification: lookups per address per minute.
         "VERIFY_RATE_LIMIT": 30,
         # Multi-factor sign-in (lms.auth.mfa): who must have it, the grace period, remembered devices.

@@ -9,15 +9,31 @@ nothing twice. At the end the chunks are joined into one PDF (for the printer) o
 ZIP of a PDF per person.
 
 Worker processes come from a "forkserver" that has imported WeasyPrint once: they start
-fast and share nothing with the app's database connections or font caches.
+fast and share nothing with the app's database connections or font caches. They never
+outlive the app process that started them, even after ``kill -9``: each watches it (a
+``pidfd``) and kills itself when it is gone. Their parent is the forkserver, which would
+otherwise wait for them forever (they keep it open), so they also ask the kernel to kill
+them when it dies (``PR_SET_PDEATHSIG``). An interrupted batch (an error, Ctrl-C, SIGTERM)
+terminates them rather than waiting for the chunks in progress.
+
+Temporary files (names beginning with a dot) are what an interrupted write leaves behind:
+a batch that starts or resumes removes those of its directory first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import logging
 import multiprocessing
 import os
 import re
+import select
 import shutil
+import signal
+import sys
+import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -31,7 +47,12 @@ from lms.certificates import document
 from lms.models import Certificate, PrintFormat
 from lms.text import fold_for_search
 
+log = logging.getLogger(__name__)
+
 Progress = Callable[[int, int], None]
+
+#: ``prctl`` option: the signal the kernel sends a process when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -54,8 +75,11 @@ def chunks(certificate_ids: Sequence[int], size: int) -> list[Chunk]:
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` so that ``path`` is either absent or complete, even after a crash."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    move_into_place(temporary, path)
+    try:
+        temporary.write_bytes(data)
+        move_into_place(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def move_into_place(temporary: Path, path: Path) -> None:
@@ -68,6 +92,19 @@ def move_into_place(temporary: Path, path: Path) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def remove_temporary_files(directory: Path) -> None:
+    """Remove what interrupted writes left in ``directory``: every name beginning with a dot."""
+    if not directory.is_dir():
+        return
+    for entry in directory.iterdir():
+        if not entry.name.startswith("."):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def pdf_filename(certificate: Certificate) -> str:
@@ -95,16 +132,83 @@ def _render_pdf_chunk(html: str, target: str) -> None:
 def _render_zip_chunk(files: list[tuple[str, str]], target: str) -> None:
     # PDFs are compressed already: stored as they are.
     temporary = Path(target).with_name(f".{Path(target).name}.{os.getpid()}.tmp")
-    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
-        for filename, html in files:
-            archive.writestr(filename, document.html_to_pdf(html))
-    move_into_place(temporary, Path(target))
+    try:
+        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
+            for filename, html in files:
+                archive.writestr(filename, document.html_to_pdf(html))
+        move_into_place(temporary, Path(target))
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
-def _pool(processes: int) -> ProcessPoolExecutor:
+def _die_with_parent(app_pid: int) -> None:
+    """Initializer of each rendering process: never outlive the app process ``app_pid``."""
+    # Ctrl-C in a terminal reaches the whole process group: the app stops the renderers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        # Killed with the forkserver, the parent (which passes this on to no child of its own).
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed: %s", os.strerror(ctypes.get_errno()))
+    # Killed with the app process, which is not the parent: watched from a thread.
+    try:
+        watched: int | None = os.pidfd_open(app_pid)  # readable once the process has ended
+    except ProcessLookupError:
+        os._exit(1)  # ended already
+    except (AttributeError, OSError):
+        watched = None  # before Linux 5.3, or not Linux: look once a second
+    threading.Thread(target=_exit_with, args=(app_pid, watched), name="exit-with-app", daemon=True).start()
+
+
+def _exit_with(app_pid: int, watched: int | None) -> None:
+    if watched is not None:
+        select.select([watched], [], [])
+    else:
+        while _alive(app_pid):
+            time.sleep(1)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _pool(processes: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of rendering processes, terminated (not awaited) when the block fails."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["lms.certificates.document", "weasyprint"])
-    return ProcessPoolExecutor(max_workers=processes, mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=processes, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+    )
+    try:
+        yield pool
+    except BaseException:
+        _terminate(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool now, killing the chunks in progress (Python 3.14's terminate_workers())."""
+    # No public way to reach the processes before Python 3.14.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(ValueError):
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=5)
 
 
 # --- In the app --------------------------------------------------------------------------------
@@ -139,6 +243,8 @@ def render_batch(
 ) -> None:
     """Render ``certificate_ids`` into ``output``, keeping finished chunks in ``work_dir``."""
     work_dir.mkdir(parents=True, exist_ok=True)
+    # A batch interrupted while writing leaves temporary files; finished chunks are kept.
+    remove_temporary_files(work_dir)
     plan = chunks(certificate_ids, chunk_size)
     suffix = ".pdf" if fmt == PrintFormat.PDF else ".zip"
     paths = {chunk.index: work_dir / f"{chunk.name}{suffix}" for chunk in plan}
@@ -182,28 +288,46 @@ def render_batch(
 
 def _join(parts: list[Path], output: Path, fmt: PrintFormat) -> None:
     temporary = output.with_name(f".{output.name}.joining")
-    if fmt == PrintFormat.PDF:
-        if len(parts) == 1:
-            shutil.copyfile(parts[0], temporary)
+    try:
+        if fmt == PrintFormat.PDF:
+            if len(parts) == 1:
+                shutil.copyfile(parts[0], temporary)
+            else:
+                join_pdf_a(parts, temporary)
         else:
-            from pypdf import PdfReader, PdfWriter
-            from pypdf.generic import NameObject
+            with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
+                for part in parts:
+                    with zipfile.ZipFile(part) as chunk_archive:
+                        for info in chunk_archive.infolist():
+                            archive.writestr(info, chunk_archive.read(info))
+        move_into_place(temporary, output)
+    finally:
+        temporary.unlink(missing_ok=True)
 
-            writer = PdfWriter()
-            for part in parts:
-                writer.append(str(part))
-            # The joined document stays PDF/A: it takes the first part's XMP metadata (which
-            # declares the conformance), colour profile and language, which append() drops.
-            first = PdfReader(str(parts[0])).root_object
-            for key in ("/Metadata", "/OutputIntents", "/Lang"):
-                if key in first:
-                    writer.root_object[NameObject(key)] = first.raw_get(key).clone(writer)
-            with open(temporary, "wb") as handle:
-                writer.write(handle)
-    else:
-        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
-            for part in parts:
-                with zipfile.ZipFile(part) as chunk_archive:
-                    for info in chunk_archive.infolist():
-                        archive.writestr(info, chunk_archive.read(info))
-    move_into_place(temporary, output)
+
+def join_pdf_a(parts: list[Path], output: Path) -> None:
+    """Join PDF/A-3b files made by WeasyPrint into one that is PDF/A-3b as well.
+
+    ``PdfWriter.append()`` keeps the pages only: the catalogue's XMP metadata (which
+    declares the conformance), colour profile (output intent) and language come from the
+    first part, and so does the document information, so that it says what the XMP says
+    (one producer, one title). PDF/A also needs the trailer's ``/ID``, which pypdf writes
+    only when asked.
+    """
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(str(part))
+    first = PdfReader(str(parts[0]))
+    catalogue = first.root_object
+    for key in ("/Metadata", "/OutputIntents", "/Lang", "/MarkInfo", "/ViewerPreferences"):
+        if key in catalogue:
+            writer.root_object[NameObject(key)] = catalogue.raw_get(key).clone(writer)
+    writer.metadata = first.metadata or {}
+    writer.pdf_header = first.pdf_header
+    # Two equal random 16-byte strings: a new file's identifier (ISO 32000-1, 14.4).
+    writer.generate_file_identifiers()
+    with open(output, "wb") as handle:
+        writer.write(handle)

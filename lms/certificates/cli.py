@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -93,11 +95,14 @@ def print_command(
             processes=processes or current_app.config["PRINT_PROCESSES"],
             progress=_ShellProgress(),
         )
-    for part in work_dir.glob("chunk-*"):
-        part.unlink()
-    work_dir.rmdir()
+    shutil.rmtree(work_dir)
     click.echo(err=True)
     click.echo(f"Wrote {len(ids)} certificates to {output} in {time.monotonic() - started:.1f} s.")
+
+
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    # Stop as on Ctrl-C: the rendering processes are terminated, the job resumes later.
+    raise KeyboardInterrupt
 
 
 def worker_command_factory() -> click.Command:
@@ -105,13 +110,18 @@ def worker_command_factory() -> click.Command:
     @with_appcontext
     @click.option("--once", is_flag=True, help="Run the waiting jobs, then stop.")
     def worker_command(once: bool) -> None:
-        """Run print jobs queued from the web (keep it running beside the web server)."""
+        """Run print jobs queued from the web (keep it running beside the web server).
+
+        It waits out a database that is away, and its rendering processes end with it,
+        even when it is killed (``kill -9``)."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
         document.preload()
         click.echo(f"Print worker {jobs.worker_name()} ready.", err=True)
         try:
             ran = jobs.work(app, once=once)
         except KeyboardInterrupt:
+            click.echo("Print worker stopped.", err=True)
             return
         if once:
             click.echo(f"Ran {ran} print job(s).", err=True)

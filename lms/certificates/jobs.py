@@ -5,6 +5,16 @@ process claims it, renders it chunk by chunk (see :mod:`lms.certificates.batch`)
 records its progress, which the coordinator's page shows. A worker that dies leaves the
 job "running" with a heartbeat that stops moving; another worker (or the same one,
 restarted) claims it again and carries on from the last finished chunk.
+
+Where things live: the job's state in the database; its finished file in the print
+storage (:mod:`lms.certificates.storage`, a directory by default, shared by the web
+machines); the chunks on the way in ``instance/print-work/<job>/``, scratch on the
+worker's own disk, removed when the job ends (done or failed) and, for jobs that have
+ended, when a worker starts.
+
+The worker stays up when the database does not answer (SQLite busy beyond its timeout,
+PostgreSQL down or restarting): it logs, waits (1 s, doubling up to a minute, with
+jitter) and tries again, then carries on with the job it had.
 """
 
 from __future__ import annotations
@@ -12,9 +22,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import shutil
 import socket
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from lms import db
 from lms.audit.service import record
-from lms.certificates import batch
+from lms.certificates import batch, storage
 from lms.certificates.service import CertificateAction
 from lms.models import PrintFormat, PrintJob, PrintJobStatus, User
 
@@ -34,18 +46,41 @@ log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=5)
 #: Finished jobs' files are deleted after this long.
 KEEP_FILES_FOR = timedelta(days=7)
+#: Errors of a database that is away or busy, which the worker waits out.
+DATABASE_UNAVAILABLE = (sa.exc.DBAPIError, sa.exc.TimeoutError)
+#: Waiting for the database: the first delay, doubling up to the last.
+FIRST_RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 60.0
+
+# The worker's clock, replaced in tests.
+_sleep: Callable[[float], None] = time.sleep
 
 
-def jobs_dir() -> Path:
-    return Path(current_app.config["INSTANCE_DIR"]) / "print-jobs"
+def work_root() -> Path:
+    """Scratch space of the print jobs running on this machine."""
+    return Path(current_app.config["INSTANCE_DIR"]) / "print-work"
 
 
-def job_dir(job: PrintJob) -> Path:
-    return jobs_dir() / str(job.id)
+def work_dir(job: PrintJob) -> Path:
+    return work_root() / str(job.id)
 
 
-def output_path(job: PrintJob) -> Path:
-    return job_dir(job) / f"certificates.{job.format.value}"
+def output_key(job: PrintJob) -> str:
+    """Where the job's finished file is kept in the print storage."""
+    return f"{job.id}/certificates.{job.format.value}"
+
+
+def output_storage() -> storage.Storage:
+    return storage.from_config(current_app.config)
+
+
+def read_output(job: PrintJob) -> bytes | None:
+    """The finished file of ``job``; None when there is none (yet, or any more)."""
+    try:
+        with output_storage().open(output_key(job)) as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
 
 
 def queue(
@@ -98,7 +133,10 @@ def _orphaned(job: PrintJob) -> bool:
 
 
 def claim_next(session: Session, name: str) -> PrintJob | None:
-    """Take the oldest waiting (or orphaned) job for worker ``name``; None when idle."""
+    """Take the oldest waiting (or orphaned) job for worker ``name``; None when idle.
+
+    A job still marked as running by ``name`` itself is one it left when the database
+    failed under it: it takes it again."""
     candidates = session.scalars(
         sa.select(PrintJob)
         .where(PrintJob.status.in_([PrintJobStatus.QUEUED, PrintJobStatus.RUNNING]))
@@ -106,7 +144,7 @@ def claim_next(session: Session, name: str) -> PrintJob | None:
         .limit(20)
     ).all()
     for job in candidates:
-        if job.status == PrintJobStatus.RUNNING and not _orphaned(job):
+        if job.status == PrintJobStatus.RUNNING and job.worker != name and not _orphaned(job):
             continue
         now = db.utcnow()
         # Compare-and-set: of two workers claiming one job, one changes the row.
@@ -128,37 +166,49 @@ def claim_next(session: Session, name: str) -> PrintJob | None:
 
 
 def _report(app: Flask, job_id: int, done: int, total: int) -> None:
-    with db.write_intent(True), db.new_session() as session:
-        session.execute(
-            sa.update(PrintJob).where(PrintJob.id == job_id).values(done=min(done, total), heartbeat_at=db.utcnow())
-        )
-        session.commit()
+    """Record the progress (and that the worker lives); skipped while the database is away."""
+    try:
+        with db.write_intent(True), db.new_session() as session:
+            session.execute(
+                sa.update(PrintJob).where(PrintJob.id == job_id).values(done=min(done, total), heartbeat_at=db.utcnow())
+            )
+            session.commit()
+    except DATABASE_UNAVAILABLE as error:
+        log.warning("print job %s: progress not recorded, the database is unavailable: %s", job_id, _brief(error))
 
 
 def run(app: Flask, job: PrintJob) -> None:
-    """Render a claimed job and mark it done (or failed, with the reason)."""
+    """Render a claimed job and mark it done (or failed, with the reason).
+
+    A database error is not the job's fault: it is raised to the worker loop, which
+    waits and takes the job again (its finished chunks are kept)."""
     ids = json.loads(job.certificate_ids)
+    scratch = work_dir(job)
+    output = scratch / f"certificates.{job.format.value}"
     try:
         # Reading only: a long read transaction must not hold SQLite's write lock.
         with db.write_intent(False), db.new_session() as session:
             batch.render_batch(
                 session,
                 ids,
-                job_dir(job),
-                output_path(job),
+                scratch,
+                output,
                 fmt=job.format,
                 title=job.title,
                 chunk_size=app.config["PRINT_CHUNK_SIZE"],
                 processes=app.config["PRINT_PROCESSES"],
                 progress=lambda done, total: _report(app, job.id, done, total),
             )
+        output_storage().save(output_key(job), output)
+    except DATABASE_UNAVAILABLE:
+        raise
     except Exception as error:
         log.exception("print job %s failed", job.id)
         _finish(job.id, PrintJobStatus.FAILED, error=f"{type(error).__name__}: {error}"[:500])
+        shutil.rmtree(scratch, ignore_errors=True)
         return
     _finish(job.id, PrintJobStatus.DONE)
-    for part in job_dir(job).glob("chunk-*"):
-        part.unlink()
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _finish(job_id: int, status: PrintJobStatus, error: str | None = None) -> None:
@@ -174,32 +224,96 @@ def _finish(job_id: int, status: PrintJobStatus, error: str | None = None) -> No
 def clean_old_files(session: Session) -> int:
     """Delete the files of jobs finished long ago; the job rows stay for the record."""
     cutoff = db.utcnow() - KEEP_FILES_FOR
+    store = output_storage()
     removed = 0
     for job in session.scalars(
         sa.select(PrintJob).where(PrintJob.finished_at < cutoff, PrintJob.status != PrintJobStatus.RUNNING)
     ):
-        if job_dir(job).exists():
-            shutil.rmtree(job_dir(job), ignore_errors=True)
+        if store.exists(output_key(job)):
+            store.delete(output_key(job))
             removed += 1
+        shutil.rmtree(work_dir(job), ignore_errors=True)
     return removed
 
 
+def clean_scratch(session: Session) -> int:
+    """Remove the scratch directories of jobs that have ended (done or failed) or are
+    unknown; those of jobs still to run are cleaned when they resume."""
+    root = work_root()
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for directory in root.iterdir():
+        if directory.is_dir() and directory.name.isdigit():
+            job = session.get(PrintJob, int(directory.name))
+            if job is not None and job.status in (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING):
+                continue
+        if directory.is_dir():
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            directory.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+class Backoff:
+    """Delays between attempts: ``first`` seconds doubling up to ``limit``, each drawn
+    between half and all of that (jitter: workers that failed together retry apart)."""
+
+    def __init__(self, first: float = FIRST_RETRY_SECONDS, limit: float = MAX_RETRY_SECONDS) -> None:
+        self.first, self.limit, self.failures = first, limit, 0
+
+    def next_delay(self) -> float:
+        ceiling = min(self.limit, self.first * 2**self.failures)
+        self.failures += 1
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (not for security)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def _brief(error: BaseException) -> str:
+    """The first line of a database error, without the SQL SQLAlchemy appends."""
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:300]
+
+
+def _housekeeping() -> None:
+    with db.write_intent(False), db.new_session() as session:
+        try:
+            clean_old_files(session)
+            clean_scratch(session)
+        except OSError:
+            log.exception("print worker: cleaning old files failed")
+
+
 def work(app: Flask, *, once: bool = False, poll_seconds: float = 2.0) -> int:
-    """The worker loop: run jobs as they come (``once``: until none is waiting)."""
+    """The worker loop: run jobs as they come (``once``: until none is waiting).
+
+    It never stops on database errors: it waits and tries again (see :class:`Backoff`)."""
     name = worker_name()
     ran = 0
-    last_cleaning = 0.0
+    last_cleaning: float | None = None
+    backoff = Backoff()
     while True:
-        with db.write_intent(True), db.new_session() as session:
-            job = claim_next(session, name)
-            if time.monotonic() - last_cleaning > 3600:
-                clean_old_files(session)
+        try:
+            if last_cleaning is None or time.monotonic() - last_cleaning > 3600:
+                _housekeeping()
                 last_cleaning = time.monotonic()
+            with db.write_intent(True), db.new_session() as session:
+                job = claim_next(session, name)
+            if job is not None:
+                log.info("printing job %s (%s certificates)", job.id, job.total)
+                run(app, job)
+                ran += 1
+        except DATABASE_UNAVAILABLE as error:
+            delay = backoff.next_delay()
+            log.warning("print worker: the database is unavailable (%s); trying again in %.1f s", _brief(error), delay)
+            _sleep(delay)
+            continue
+        backoff.reset()
         if job is not None:
-            log.info("printing job %s (%s certificates)", job.id, job.total)
-            run(app, job)
-            ran += 1
             continue
         if once:
             return ran
-        time.sleep(poll_seconds)
+        _sleep(poll_seconds)

@@ -343,12 +343,12 @@ def job_status(job_id: int) -> Response:
 @policy(STAFF_MANAGERS)
 def job_download(job_id: int) -> Response:
     job = _job(job_id)
-    path = jobs.output_path(job)
-    if job.status != PrintJobStatus.DONE or not path.exists():
+    data = jobs.read_output(job) if job.status == PrintJobStatus.DONE else None
+    if data is None:
         abort(404)
     mimetype = "application/pdf" if job.format == PrintFormat.PDF else "application/zip"
     filename = f"certificates-{job.id}.{job.format.value}"
-    return attachment(path.read_bytes(), filename, mimetype)
+    return attachment(data, filename, mimetype)
 
 
 # --- Signatories ---------------------------------------------------------------------------
