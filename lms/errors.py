@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
+from flask_babel import refresh as refresh_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
@@ -70,9 +71,11 @@ def _database_unavailable(error: SQLAlchemyError) -> tuple[str, int, dict[str, s
     # Flask-Login loads the user for every template (its context processor): not this one.
     if "_login_user" not in g:
         g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
-    # The user's own language is on their record, out of reach: the session's or browser's.
+    # The user's own language is on their record, out of reach: the session's or browser's
+    # (and Babel's choice, if it was made before the fault, made again from it).
     if "language" not in g:
         g.language = i18n.request_language()
+    refresh_locale()
     retry_url = request.full_path.rstrip("?") if request.method == "GET" else None
     page = render_template(
         "errors/error.html",
