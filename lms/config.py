@@ -121,6 +121,24 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
         # see lms.auth.sessions), not on every response: signing it costs each request.
         "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Roster uploads (lms.spreadsheets.Limits), checked before and while a file is read,
+        # so a file over a limit is refused at once. 20,000 people is four times the
+        # programme's whole target in one file.
+        "ROSTER_MAX_ROWS": 20_000,
+        # The 7 roster columns and room for an HR department's own. In an XLSX file empty
+        # formatted cells count too: each costs as much to read, and the width bounds the
+        # work of a file within the limits (20,000 x 30 cells).
+        "ROSTER_MAX_COLUMNS": 30,
+        # Four times the longest value a roster keeps (an email address, 254 characters):
+        # a longer one gets the row's own message; only a cell past this is refused unread.
+        "ROSTER_MAX_CELL_CHARS": 1_000,
+        # An XLSX file is a ZIP archive: its parts are refused by the sizes they declare
+        # before anything is unpacked. A 20,000-row roster's sheet is 8 MB unpacked when
+        # every text is in it (as openpyxl writes it), less when texts are shared (as Excel
+        # writes it); its other parts are a few KB. Four times that leaves room for
+        # pictures or a second sheet.
+        "XLSX_MAX_MEMBER_BYTES": 32 * 1024 * 1024,
+        "XLSX_MAX_TOTAL_BYTES": 64 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_CSRF_SSL_STRICT": production,
         # Login throttling (the rules are explained in lms/auth/throttle.py): the pair

@@ -18,12 +18,14 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms import access, db, forms
 from lms.audit.service import record
 from lms.courses.enrolment import OUTSIDE_REACH, lock_course
 from lms.courses.service import CourseAction, CourseError
 from lms.models import (
+    AuditEvent,
     Category,
     Country,
     Course,
@@ -292,7 +294,7 @@ def staged_import(session: Session, course: Course, import_id: int, actor: User)
     if staged is None or staged.course_id != course.id or staged.created_by_id != actor.id:
         raise CourseError(_l("This roster check was not found. Upload the file again."))
     if staged.imported_at is not None:
-        raise CourseError(_l("This roster has already been imported."))
+        raise RosterAlreadyImported(imported_result(session, staged))
     if staged.created_at < db.utcnow() - IMPORT_LIFETIME:
         raise CourseError(_l("This roster check is more than a day old. Upload the file again."))
     if staged.problem_count:
@@ -309,10 +311,71 @@ class ImportResult:
     already_on_course: int
 
 
+class RosterAlreadyImported(CourseError):
+    """The roster was imported before: by an earlier click, or by another at the same moment.
+
+    ``result`` is what that import did (from its audit entry), when it can be found.
+    """
+
+    def __init__(self, result: ImportResult | None) -> None:
+        if result is None:
+            message = _l("This roster has already been imported.")
+        else:
+            message = _l(
+                "This roster has already been imported: %(created)d people added to the platform, "
+                "%(matched)d already known; %(enrolled)d enrolled, %(waitlisted)d on the waitlist.",
+                created=result.created,
+                matched=result.matched,
+                enrolled=result.enrolled,
+                waitlisted=result.waitlisted,
+            )
+        super().__init__(message)
+        self.result = result
+
+
+def imported_result(session: Session, staged: RosterImport) -> ImportResult | None:
+    """What the import of ``staged`` did, as its audit entry says."""
+    events = session.scalars(
+        sa.select(AuditEvent.details)
+        .where(
+            AuditEvent.action == CourseAction.ROSTER_IMPORTED,
+            AuditEvent.target_type == "course",
+            AuditEvent.target_id == str(staged.course_id),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(100)
+    )
+    for details in events:
+        data = json.loads(details or "{}")
+        if data.get("import_id") == staged.id:
+            return ImportResult(**{name: int(data.get(name, 0)) for name in ImportResult.__dataclass_fields__})
+    return None
+
+
+def _claim(session: Session, staged: RosterImport, now: Any) -> None:
+    """Mark ``staged`` imported, or refuse if another request did first.
+
+    One conditional UPDATE: of requests confirming the same roster at once, exactly one
+    changes the row; on PostgreSQL the others wait for its transaction and then find the
+    row taken (or free again, if it failed); SQLite runs them one after the other.
+    """
+    claimed = session.execute(
+        sa.update(RosterImport)
+        .where(RosterImport.id == staged.id, RosterImport.imported_at.is_(None))
+        .values(imported_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise RosterAlreadyImported(imported_result(session, staged))
+    set_committed_value(staged, "imported_at", now)
+
+
 def import_roster(session: Session, course: Course, staged: RosterImport, *, actor: User) -> ImportResult:
     """Create the new people and enrol everyone, in one transaction (all or nothing)."""
     if course.status in {CourseStatus.CANCELLED, CourseStatus.COMPLETED}:
         raise CourseError(_l("People cannot be added to a cancelled or completed course."))
+    now = db.utcnow()
+    _claim(session, staged, now)
     lock_course(session, course)
     rows = [RosterRow(**data) for data in json.loads(staged.rows)]
     # Check again: someone may have been registered since, or the importer's scope changed.
@@ -322,7 +385,6 @@ def import_roster(session: Session, course: Course, staged: RosterImport, *, act
     _match_known(session, course, rows, reach)
     if any(row.problems for row in rows):
         raise CourseError(_l("Some people on this roster are outside the countries you work with. Upload it again."))
-    now = db.utcnow()
     new_rows = [row for row in rows if row.known_user_id is None]
     if new_rows:
         session.execute(sa.insert(User.__table__), [_new_user(row, now) for row in new_rows])
@@ -336,7 +398,6 @@ def import_roster(session: Session, course: Course, staged: RosterImport, *, act
     people = [row.known_user_id for row in rows if not row.on_course]
     _grant_trainee(session, [row.known_user_id for row in rows], now)
     enrolled, waitlisted = _enrol_all(session, course, [person for person in people if person is not None], now)
-    staged.imported_at = now
     result = ImportResult(
         len(new_rows), len(rows) - len(new_rows), enrolled, waitlisted, sum(row.on_course for row in rows)
     )
@@ -346,7 +407,7 @@ def import_roster(session: Session, course: Course, staged: RosterImport, *, act
         actor=actor,
         target=course,
         subject=staged.filename,
-        details=asdict(result),
+        details={**asdict(result), "import_id": staged.id},
     )
     session.flush()
     return result

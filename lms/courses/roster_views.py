@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -15,7 +15,7 @@ from lms.courses.forms import ConfirmImportForm, RosterUploadForm
 from lms.downloads import attachment
 from lms.i18n import CATEGORY_LABELS, SEX_LABELS, label
 from lms.models import Course, User
-from lms.spreadsheets import SpreadsheetError, read_table, write_csv, write_xlsx
+from lms.spreadsheets import Limits, SpreadsheetError, read_table, write_csv, write_xlsx
 
 bp = Blueprint("rosters", __name__, url_prefix="/courses")
 
@@ -40,13 +40,20 @@ def upload_submit(course_id: int) -> str | tuple[str, int]:
     if not form.validate():
         return render_template("courses/import.html", course=course, form=form, columns=roster.COLUMNS), 400
     upload = form.roster.data
-    try:
-        table = read_table(upload.filename or "roster", upload.read())
-    except SpreadsheetError as error:
-        form.roster.errors = [str(error)]
-        return render_template("courses/import.html", course=course, form=form, columns=roster.COLUMNS), 400
-    check = roster.check_roster(session, course, table, actor=_actor())
-    staged = roster.stage(session, course, check, upload.filename or "roster", actor=_actor()) if check.ok else None
+    filename = upload.filename or "roster"
+    # Reading a file may take seconds: no transaction stays open meanwhile. On SQLite
+    # the one begun for this request (to load the person and the course) holds the write
+    # lock, and everyone else's sign-ins and saves would wait for the file.
+    session.commit()
+    with db.write_intent(False):
+        try:
+            table = read_table(filename, upload.read(), Limits.from_config(current_app.config))
+        except SpreadsheetError as error:
+            form.roster.errors = [str(error)]
+            return render_template("courses/import.html", course=course, form=form, columns=roster.COLUMNS), 400
+        check = roster.check_roster(session, course, table, actor=_actor())
+        session.commit()  # the check only read; staging below writes, briefly
+    staged = roster.stage(session, course, check, filename, actor=_actor()) if check.ok else None
     session.commit()
     return render_template(
         "courses/import_preview.html",
@@ -70,6 +77,11 @@ def confirm(course_id: int) -> WerkzeugResponse:
             raise service.CourseError(_("This roster check was not found. Upload the file again."))
         staged = roster.staged_import(session, course, int(import_id), _actor())
         result = roster.import_roster(session, course, staged, actor=_actor())
+    except roster.RosterAlreadyImported as done:
+        # A second click, or two people confirming at once: the roster is in, once.
+        session.rollback()
+        flash(done.message, "info")
+        return redirect(url_for("enrolments.people", course_id=course.id))
     except service.CourseError as error:
         session.rollback()
         flash(error.message, "error")
