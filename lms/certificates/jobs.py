@@ -180,8 +180,9 @@ def _report(app: Flask, job_id: int, done: int, total: int) -> None:
 def run(app: Flask, job: PrintJob) -> None:
     """Render a claimed job and mark it done (or failed, with the reason).
 
-    A database error is not the job's fault: it is raised to the worker loop, which
-    waits and takes the job again (its finished chunks are kept)."""
+    A database that is away, busy or timed out (:func:`lms.db.fault`) is not the job's
+    fault: the error goes to the worker loop, which waits and takes the job again (its
+    finished chunks are kept). Any other error fails the job."""
     ids = json.loads(job.certificate_ids)
     scratch = work_dir(job)
     output = scratch / f"certificates.{job.format.value}"
@@ -200,9 +201,9 @@ def run(app: Flask, job: PrintJob) -> None:
                 progress=lambda done, total: _report(app, job.id, done, total),
             )
         output_storage().save(output_key(job), output)
-    except DATABASE_UNAVAILABLE:
-        raise
     except Exception as error:
+        if db.fault(error) is not None:
+            raise  # the database's, not the job's
         log.exception("print job %s failed", job.id)
         _finish(job.id, PrintJobStatus.FAILED, error=f"{type(error).__name__}: {error}"[:500])
         shutil.rmtree(scratch, ignore_errors=True)

@@ -128,13 +128,44 @@ def test_the_database_failing_in_the_middle_of_a_job_does_not_fail_it(
             raise error
         original_finish(*args, **kwargs)
 
+    from lms.certificates import batch
+
+    original_load = batch.load
+    loaded: list[list[int]] = []
+
+    def flaky_load(session_: orm.Session, ids: list[int]) -> list:
+        loaded.append(list(ids))
+        if len(loaded) == 2:  # PostgreSQL restarts while the first chunk renders
+            raise _unavailable("server closed the connection unexpectedly")
+        return original_load(session_, ids)
+
+    monkeypatch.setattr(batch, "load", flaky_load)
     monkeypatch.setattr(jobs, "_finish", flaky_finish)
     with app.app_context():
         assert jobs.work(app, once=True) == 1
     job = _job(session, job_id)
     assert job.status == PrintJobStatus.DONE and job.done == 5 and job.error is None
-    assert len(delays) == 1  # the failed "done" was retried once the database answered
+    # Waited twice (the lost connection, then the failed "done"), taking the job up again.
+    assert len(delays) == 2
+    first, failed, *resumed = loaded
+    assert resumed[0] == failed and first not in resumed  # the finished chunk was kept
     assert len(pypdf.PdfReader(io.BytesIO(client.get(f"/certificates/jobs/{job_id}/download").data)).pages) == 5
+
+
+def test_a_database_error_that_is_no_outage_fails_the_job(app, make_user, session, monkeypatch, delays) -> None:
+    client, course_id = _issue(app, make_user, session, 2)
+    job_id = _queue(client, course_id)
+    from lms.certificates import batch
+
+    def broken(session_: orm.Session, ids: list[int]) -> list:
+        raise sa.exc.ProgrammingError("SELECT ...", {}, Exception("no such column: certificates.kind"))
+
+    monkeypatch.setattr(batch, "load", broken)
+    with app.app_context():
+        assert jobs.work(app, once=True) == 1
+    job = _job(session, job_id)
+    assert job.status == PrintJobStatus.FAILED and "no such column" in job.error
+    assert delays == []  # not waited for: waiting would not mend it
 
 
 def test_progress_not_recorded_while_the_database_is_locked_does_not_stop_printing(app, monkeypatch, caplog) -> None:
