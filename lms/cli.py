@@ -149,6 +149,7 @@ def demo_command() -> None:
 
 def init_app(app: Flask) -> None:
     from lms.auth.mfa_cli import mfa_reset_command
+    from lms.backup_cli import backup_command, restore_command
     from lms.certificates.cli import certificates_cli, worker_command_factory
     from lms.reports.cli import report_command
 
@@ -156,4 +157,6 @@ def init_app(app: Flask) -> None:
     lms_cli.add_command(worker_command_factory())
     lms_cli.add_command(report_command)
     lms_cli.add_command(mfa_reset_command)
+    lms_cli.add_command(backup_command)
+    lms_cli.add_command(restore_command)
     app.cli.add_command(lms_cli)

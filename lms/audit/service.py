@@ -44,6 +44,8 @@ class Action:
     ROLE_CHANGED = "role.changed"
     ROLE_REVOKED = "role.revoked"
     LINK_CREATED = "account.link_created"
+    DATABASE_BACKED_UP = "database.backed_up"
+    DATABASE_RESTORED = "database.restored"
 
 
 def _request_fields() -> dict[str, Any]:
