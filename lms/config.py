@@ -32,6 +32,9 @@ Environment variables (all optional in development):
   gunicorn's 30 s); a request past either gets a 503 page. 0 means no limit.
 - ``LMS_DB_BACKGROUND_STATEMENT_TIMEOUT_MS``: the same limit outside web requests (the print
   worker, the command line); default 0, no limit.
+- ``LMS_ROSTER_MAX_ROWS``, ``LMS_ROSTER_MAX_COLUMNS``, ``LMS_ROSTER_MAX_CELL_CHARS``,
+  ``LMS_XLSX_MAX_MEMBER_BYTES``, ``LMS_XLSX_MAX_TOTAL_BYTES``: the limits of a roster upload
+  (defaults 20,000 rows, 30 columns, 1,000 characters a cell, 32 MiB and 64 MiB unpacked).
 - ``LMS_SQLITE_BUSY_TIMEOUT_MS``: how long an SQLite writer waits for another to finish
   before the request gets a 503 (default 15,000).
 """
@@ -124,21 +127,21 @@ def build_config(override: dict[str, Any] | None = None) -> dict[str, Any]:
         # Roster uploads (lms.spreadsheets.Limits), checked before and while a file is read,
         # so a file over a limit is refused at once. 20,000 people is four times the
         # programme's whole target in one file.
-        "ROSTER_MAX_ROWS": 20_000,
+        "ROSTER_MAX_ROWS": _env_int("LMS_ROSTER_MAX_ROWS", 20_000),
         # The 7 roster columns and room for an HR department's own. In an XLSX file empty
         # formatted cells count too: each costs as much to read, and the width bounds the
         # work of a file within the limits (20,000 x 30 cells).
-        "ROSTER_MAX_COLUMNS": 30,
+        "ROSTER_MAX_COLUMNS": _env_int("LMS_ROSTER_MAX_COLUMNS", 30),
         # Four times the longest value a roster keeps (an email address, 254 characters):
         # a longer one gets the row's own message; only a cell past this is refused unread.
-        "ROSTER_MAX_CELL_CHARS": 1_000,
+        "ROSTER_MAX_CELL_CHARS": _env_int("LMS_ROSTER_MAX_CELL_CHARS", 1_000),
         # An XLSX file is a ZIP archive: its parts are refused by the sizes they declare
         # before anything is unpacked. A 20,000-row roster's sheet is 8 MB unpacked when
         # every text is in it (as openpyxl writes it), less when texts are shared (as Excel
         # writes it); its other parts are a few KB. Four times that leaves room for
         # pictures or a second sheet.
-        "XLSX_MAX_MEMBER_BYTES": 32 * 1024 * 1024,
-        "XLSX_MAX_TOTAL_BYTES": 64 * 1024 * 1024,
+        "XLSX_MAX_MEMBER_BYTES": _env_int("LMS_XLSX_MAX_MEMBER_BYTES", 32 * 1024 * 1024),
+        "XLSX_MAX_TOTAL_BYTES": _env_int("LMS_XLSX_MAX_TOTAL_BYTES", 64 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_CSRF_SSL_STRICT": production,
         # Login throttling (the rules are explained in lms/auth/throttle.py): the pair

@@ -285,8 +285,10 @@ def _stream(
     start: Callable[[str, dict[str, str]], None],
     end: Callable[[str], None] | None = None,
     text: Callable[[str], None] | None = None,
+    chunk_read: Callable[[bytes], object] | None = None,
 ) -> None:
-    """Feed part ``name`` to expat in chunks, calling the handlers as it goes.
+    """Feed part ``name`` to expat in chunks, calling the handlers as it goes (and
+    ``chunk_read`` with each chunk before it is parsed).
 
     Handlers get tag names as written (``c`` or ``x:c``; see :func:`_local`). A part is
     never unpacked beyond the size it declares (``zipfile`` stops there and then finds
@@ -304,6 +306,8 @@ def _stream(
     try:
         with archive.open(name) as part:
             while chunk := part.read(_CHUNK):
+                if chunk_read is not None:
+                    chunk_read(chunk)
                 parser.Parse(chunk, False)
         parser.Parse(b"", True)
     except _Done:
@@ -315,24 +319,33 @@ def _local(tag: str) -> str:
     return tag.rpartition(":")[2]
 
 
-def _count_tags(archive: zipfile.ZipFile, name: str, tag: bytes) -> int:
-    """How many elements ``tag`` part ``name`` has, counted in the unpacked bytes.
+class _TagCounter:
+    """Counts the elements ``tag`` in unpacked bytes fed to it, chunk by chunk.
 
     Much faster than parsing (no Python per element), so a part with far too many rows
     or texts is refused before it is parsed. Never less than the true count for a part
     written by a spreadsheet program; text that looks like a prefixed tag may add to it.
     """
-    patterns = [b"<" + tag + b" ", b"<" + tag + b">", b"<" + tag + b"/", b":" + tag + b" ", b":" + tag + b">"]
-    patterns.append(b":" + tag + b"/")
-    overlap = len(patterns[0]) - 1  # a tag split between two chunks is counted once
-    count = 0
-    tail = b""
+
+    def __init__(self, tag: bytes) -> None:
+        self.patterns = [opening + tag + closing for opening in (b"<", b":") for closing in (b" ", b">", b"/")]
+        self.overlap = len(tag) + 1  # a tag split between two chunks is counted once
+        self.tail = b""
+        self.count = 0
+
+    def feed(self, chunk: bytes) -> int:
+        window = self.tail + chunk
+        self.count += sum(window.count(pattern) for pattern in self.patterns)
+        self.tail = window[-self.overlap :]
+        return self.count
+
+
+def _count_tags(archive: zipfile.ZipFile, name: str, tag: bytes) -> int:
+    counter = _TagCounter(tag)
     with archive.open(name) as part:
         while chunk := part.read(_CHUNK):
-            window = tail + chunk
-            count += sum(window.count(pattern) for pattern in patterns)
-            tail = window[-overlap:]
-    return count
+            counter.feed(chunk)
+    return counter.count
 
 
 def _attribute(attributes: dict[str, str], name: str) -> str | None:
@@ -420,14 +433,18 @@ def _shared_strings(archive: zipfile.ZipFile, name: str | None, limits: Limits) 
     if name is None:
         return strings
     most = (limits.max_rows + 1) * limits.max_columns  # more than every cell of a sheet could use
-    if _count_tags(archive, name, b"si") > most:
-        raise SpreadsheetError(
-            _l(
-                "The workbook holds more than %(limit)s different texts, more than the largest roster could use. "
-                "Copy the list of people into a new workbook.",
-                limit=_Number(most),
+    counter = _TagCounter(b"si")
+
+    def count(chunk: bytes) -> None:
+        if counter.feed(chunk) > most:
+            raise SpreadsheetError(
+                _l(
+                    "The workbook holds more than %(limit)s different texts, more than the largest roster could "
+                    "use. Copy the list of people into a new workbook.",
+                    limit=_Number(most),
+                )
             )
-        )
+
     pieces: list[str] = []
     state = {"length": 0, "in_text": False, "phonetic": 0}
 
@@ -457,7 +474,7 @@ def _shared_strings(archive: zipfile.ZipFile, name: str | None, limits: Limits) 
                 raise _cell_too_long(None, limits)
             pieces.append(data)
 
-    _stream(archive, name, start, end, text)
+    _stream(archive, name, start, end, text, count)
     return strings
 
 

@@ -249,6 +249,19 @@ def test_file_level_refusals_are_in_the_readers_language(client, make_user, sess
         assert message in page, message
 
 
+def test_the_limits_are_settings_the_upload_page_states(app, client, make_user, session, monkeypatch) -> None:
+    from lms.config import build_config
+
+    monkeypatch.setenv("LMS_ROSTER_MAX_ROWS", "2")
+    assert Limits.from_config(build_config()).max_rows == 2
+    course = _trainer_course(make_user, session, client)
+    app.config["ROSTER_MAX_ROWS"] = 2
+    page = client.get(f"/courses/{course.id}/import").get_data(as_text=True)
+    assert "up to 2 people, with at most 30 columns and 1,000 characters in a cell" in page
+    refused = html.unescape(_upload(client, course, _csv([HEADER, *GOOD]), "roster.csv").get_data(as_text=True))
+    assert "The file has more than 2 rows after the header" in refused
+
+
 def test_sizes_declared_by_the_archive_are_checked_before_unpacking() -> None:
     pictures = [_member(f"xl/media/image{n}.png", bytes(2 << 20)) for n in range(3)]
     archive = _zip([*pictures, _member("_rels/.rels", "<Relationships/>")])
@@ -268,6 +281,12 @@ def test_rows_numbered_past_the_limit_are_refused_though_few() -> None:
     sparse = _sheet([_row(HEADER), '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row>'])
     with pytest.raises(SpreadsheetError, match="more than 20,000 rows"):
         read_table("r.xlsx", _workbook(sparse))
+
+
+def test_a_table_of_more_texts_than_any_roster_uses_is_refused_before_it_is_read() -> None:
+    flood = f'<sst xmlns="{MAIN}">' + "<si/>" * 600_031 + "</sst>"  # (20,000 + 1) x 30 + 1
+    with pytest.raises(SpreadsheetError, match="more than 600,030 different texts"):
+        read_table("r.xlsx", _workbook(_sheet([_row(HEADER)]), flood))
 
 
 def test_a_far_away_cell_counts_only_when_it_holds_something() -> None:
