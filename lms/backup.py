@@ -46,6 +46,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
 #: Seconds a client program waits for PostgreSQL to accept the connection.
 PG_CONNECT_TIMEOUT = 10
+#: How long a restore waits for the tables it replaces while other sessions use them.
+PG_LOCK_WAIT = "60s"
 #: The schema version's table, kept by Alembic in every LMS database.
 VERSION_TABLE = "alembic_version"
 _CHUNK = 1024 * 1024
@@ -285,6 +287,12 @@ def restore(url: str, source: Path, *, force: bool = False) -> RestoreResult:
         try:
             migrate.upgrade(engine)
             upgraded_to = migrate.current_revision(engine)
+        except Exception as error:  # any migration failure: say where the database stands
+            raise BackupError(
+                f"The backup was restored at schema version {revision}, but migrating it to "
+                f"{migrate.head_revision()} failed: {error}. Run this version of the LMS only after "
+                "`flask --app app lms init` succeeds, or use the version that made the backup."
+            ) from error
         finally:
             engine.dispose()
     return RestoreResult(source, kind, revision, upgraded_to, sum(replaced.values()), sha256)
@@ -330,7 +338,8 @@ def _pg_restore(url: sa.URL, source: Path) -> None:
     conninfo, env = _libpq(url)
     pg_restore, psql = _client("pg_restore"), _client("psql")
     tables = _lms_tables(url)
-    preamble = "SET client_min_messages = warning;\nBEGIN;\n"
+    # The app or the worker still running would hold locks: wait a while for them, not forever.
+    preamble = f"SET client_min_messages = warning;\nSET lock_timeout = '{PG_LOCK_WAIT}';\nBEGIN;\n"
     if tables:
         preamble += f"DROP TABLE IF EXISTS {', '.join(tables)} CASCADE;\n"
     with tempfile.TemporaryFile() as restore_errors, tempfile.TemporaryFile() as psql_errors:
@@ -372,7 +381,9 @@ def _pg_restore(url: sa.URL, source: Path) -> None:
         if unreadable:
             raise BackupError(f"pg_restore could not read {source}, nothing was changed: {_tail(restore_errors)}")
         if failed:
-            raise BackupError(f"The restore failed and changed nothing; psql said: {_tail(psql_errors)}")
+            said = _tail(psql_errors)
+            hint = " Stop the app and the print worker first." if "lock timeout" in said else ""
+            raise BackupError(f"The restore failed and changed nothing; psql said: {said}{hint}")
 
 
 def _lms_tables(url: sa.URL) -> list[str]:

@@ -345,3 +345,29 @@ def test_the_password_goes_to_the_client_in_the_environment() -> None:
     assert "s3cret" not in conninfo
     assert env["PGPASSWORD"] == "s3cret'x"
     assert "host='db.example'" in conninfo and "port='6543'" in conninfo and "sslmode='require'" in conninfo
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL locks; SQLite's backup API waits for its writer")
+def test_a_restore_gives_up_on_tables_the_running_app_holds(
+    some_people: Flask, runner, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    app = some_people
+    file = tmp_path / "lms.backup"
+    assert runner.invoke(args=["lms", "backup", "--output", str(file)]).exit_code == 0
+    _change_everything(app)
+    before = _counts(app)
+    monkeypatch.setattr(backup, "PG_LOCK_WAIT", "1s")
+    other = db.create_engine(app.config["DATABASE_URL"])
+    try:
+        with other.connect() as connection, connection.begin():
+            # A request of the still-running app, in the middle of reading people (ended by
+            # the server after 20 s, so that a restore waiting for ever fails this test, not hangs).
+            connection.execute(sa.text("SET LOCAL idle_in_transaction_session_timeout = '20s'"))
+            connection.execute(sa.text("SELECT count(*) FROM users"))
+            result = runner.invoke(args=["lms", "restore", str(file), "--force"])
+    finally:
+        other.dispose()
+
+    assert result.exit_code != 0
+    assert "lock timeout" in result.output and "Stop the app and the print worker first" in result.output
+    assert _counts(app) == before
