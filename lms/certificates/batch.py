@@ -141,12 +141,12 @@ def _render_zip_chunk(files: list[tuple[str, str]], target: str) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def _die_with_parent(app_pid: int) -> None:
+def _end_with_app(app_pid: int) -> None:
     """Initializer of each rendering process: never outlive the app process ``app_pid``."""
     # Ctrl-C in a terminal reaches the whole process group: the app stops the renderers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
-        # Killed with the forkserver, the parent (which passes this on to no child of its own).
+        # Killed when the forkserver, the parent, dies.
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
             log.warning("prctl(PR_SET_PDEATHSIG) failed: %s", os.strerror(ctypes.get_errno()))
@@ -185,7 +185,7 @@ def _pool(processes: int) -> Iterator[ProcessPoolExecutor]:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["lms.certificates.document", "weasyprint"])
     pool = ProcessPoolExecutor(
-        max_workers=processes, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+        max_workers=processes, mp_context=context, initializer=_end_with_app, initargs=(os.getpid(),)
     )
     try:
         yield pool
