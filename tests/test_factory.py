@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from lms import ConfigError, create_app
-from lms.config import build_config
+from lms.config import ROOT, build_config
 
 
 def test_development_secret_is_generated_once_and_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,8 +65,35 @@ def test_production_refuses_a_database_not_at_head(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("LMS_SECRET_KEY", "s" * 48)
     monkeypatch.setenv("LMS_PUBLIC_URL", "https://lms.example.org")
     monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
     with pytest.raises(ConfigError, match="lms init"):
         create_app({"INSTANCE_DIR": tmp_path})
+
+
+def test_production_brings_a_new_database_up_to_date_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's first steps in production: `lms init` on an empty database, then serve."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "LMS_ENV": "production",
+        "LMS_SECRET_KEY": "s" * 48,
+        "LMS_PUBLIC_URL": "https://lms.example.org",
+        "LMS_DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    done = subprocess.run(
+        [*flask, "lms", "init"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("LMS_ENV", "LMS_SECRET_KEY", "LMS_PUBLIC_URL", "LMS_DATABASE_URL"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    assert create_app({"INSTANCE_DIR": tmp_path}).config["LMS_ENV"] == "production"  # now it serves
 
 
 def test_production_requires_the_public_https_address(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

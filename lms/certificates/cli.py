@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from lms import db
+from lms import db, migrate
 from lms.certificates import batch, document, jobs
 from lms.models import Certificate, CertificateStatus, Course, PrintFormat, User
 
@@ -115,6 +115,8 @@ def worker_command_factory() -> click.Command:
         It waits out a database that is away, and its rendering processes end with it,
         even when it is killed (``kill -9``)."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if app.config["LMS_ENV"] == "production":
+            migrate.require_head(app)  # as the web server does: never work on another schema
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         document.preload()
         click.echo(f"Print worker {jobs.worker_name()} ready.", err=True)
