@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -41,6 +42,8 @@ from lms.certificates.service import CertificateAction
 from lms.models import PrintFormat, PrintJob, PrintJobStatus, User
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: A running job whose worker has not reported for this long is taken over.
 STALE_AFTER = timedelta(minutes=5)
@@ -273,10 +276,27 @@ class Backoff:
         self.failures = 0
 
 
+def _wait(backoff: Backoff, error: BaseException, what: str) -> None:
+    delay = backoff.next_delay()
+    log.warning("print worker, %s: the database is unavailable (%s); retrying in %.1f s", what, _brief(error), delay)
+    _sleep(delay)
+
+
 def _brief(error: BaseException) -> str:
     """The first line of a database error, without the SQL SQLAlchemy appends."""
     cause = getattr(error, "orig", None) or error
     return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:300]
+
+
+def wait_for_database(action: Callable[[], T], what: str) -> T:
+    """``action()``, tried again (waiting as the worker loop does) until the database
+    answers; for what the worker does before its loop, such as checking the schema."""
+    backoff = Backoff()
+    while True:
+        try:
+            return action()
+        except DATABASE_UNAVAILABLE as error:
+            _wait(backoff, error, what)
 
 
 def _housekeeping() -> None:
@@ -308,9 +328,7 @@ def work(app: Flask, *, once: bool = False, poll_seconds: float = 2.0) -> int:
                 run(app, job)
                 ran += 1
         except DATABASE_UNAVAILABLE as error:
-            delay = backoff.next_delay()
-            log.warning("print worker: the database is unavailable (%s); trying again in %.1f s", _brief(error), delay)
-            _sleep(delay)
+            _wait(backoff, error, "printing")
             continue
         backoff.reset()
         if job is not None:

@@ -22,7 +22,7 @@ from sqlalchemy import orm
 
 from lms import db
 from lms.certificates import jobs
-from lms.config import ROOT
+from lms.config import ROOT, ConfigError
 from lms.models import PrintJob, PrintJobStatus, Role
 from tests.certificates.helpers import completed_course, trainees
 from tests.conftest import SECRET, login_as
@@ -150,6 +150,25 @@ def test_the_database_failing_in_the_middle_of_a_job_does_not_fail_it(
     first, failed, *resumed = loaded
     assert resumed[0] == failed and first not in resumed  # the finished chunk was kept
     assert len(pypdf.PdfReader(io.BytesIO(client.get(f"/certificates/jobs/{job_id}/download").data)).pages) == 5
+
+
+def test_what_the_worker_does_before_its_loop_waits_for_the_database_too(delays) -> None:
+    answers = iter([_unavailable("connection refused"), _unavailable("connection refused"), "head"])
+
+    def check_schema() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert jobs.wait_for_database(check_schema, "checking the schema") == "head"
+    assert len(delays) == 2
+
+    def wrong_schema() -> None:
+        raise ConfigError("The database schema is at 0005, this code needs 0006")
+
+    with pytest.raises(ConfigError):  # not the database's absence: the worker must not start
+        jobs.wait_for_database(wrong_schema, "checking the schema")
 
 
 def test_a_database_error_that_is_no_outage_fails_the_job(app, make_user, session, monkeypatch, delays) -> None:
