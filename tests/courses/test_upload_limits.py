@@ -20,7 +20,7 @@ from babel.support import NullTranslations
 from flask_babel import Domain, get_locale
 from openpyxl import Workbook
 
-from lms import db
+from lms import db, spreadsheets
 from lms.courses import roster_views
 from lms.courses.service import CourseAction
 from lms.models import Enrolment, RosterImport, User
@@ -287,6 +287,42 @@ def test_a_table_of_more_texts_than_any_roster_uses_is_refused_before_it_is_read
     flood = f'<sst xmlns="{MAIN}">' + "<si/>" * 600_031 + "</sst>"  # (20,000 + 1) x 30 + 1
     with pytest.raises(SpreadsheetError, match="more than 600,030 different texts"):
         read_table("r.xlsx", _workbook(_sheet([_row(HEADER)]), flood))
+
+
+def test_rows_and_columns_over_the_limits_are_refused_before_the_sheet_is_parsed(monkeypatch) -> None:
+    def wide(number: int, cells: int, prefix: str = "") -> str:
+        return (
+            f'<{prefix}row r="{number}">'
+            + f"<{prefix}c><{prefix}v>1</{prefix}v></{prefix}c>" * cells
+            + f"</{prefix}row>"
+        )
+
+    late = _sheet([wide(n, 30) for n in range(1, 5001)] + [wide(5001, 31)])  # 3 MB: many chunks
+    prefixed = (
+        f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData>'
+        + "".join(wide(n, 2, "x:") for n in range(1, 8))
+        + wide(9, 40, "x:")
+        + "</x:sheetData></x:worksheet>"
+    )
+    tall = _sheet([wide(n, 1) for n in range(1, 20_003)])
+    monkeypatch.setattr(spreadsheets._SheetReader, "read", lambda *_args: pytest.fail("the sheet was parsed"))
+    with pytest.raises(SpreadsheetError, match="Row 5,001 has more than 30 columns"):
+        read_table("r.xlsx", _workbook(late))
+    with pytest.raises(SpreadsheetError, match="Row 9 has more than 30 columns"):
+        read_table("r.xlsx", _workbook(prefixed))
+    with pytest.raises(SpreadsheetError, match="more than 20,000 rows"):
+        read_table("r.xlsx", _workbook(tall))
+
+
+def test_csv_delimiters_are_those_of_the_header() -> None:
+    assert read_table("r.csv", b"full_name\temail\nAna\ta@example.org\n") == [
+        ["full_name", "email"],
+        ["Ana", "a@example.org"],
+    ]
+    assert read_table("r.csv", b'full_name;email\n"Ana, B";a@example.org\n') == [
+        ["full_name", "email"],
+        ["Ana, B", "a@example.org"],
+    ]
 
 
 def test_a_far_away_cell_counts_only_when_it_holds_something() -> None:
