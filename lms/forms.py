@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, Form, SelectChoice, StringField, ValidationError
+from wtforms import DateField, Field, Form, SelectChoice, StringField, ValidationError
 from wtforms.validators import DataRequired, Email, Length, StopValidation
 
 from lms.text import clean_line, find_forbidden_character, invisible_characters
+from lms.web import MAX_ID
 
 
 class BaseForm(FlaskForm):
@@ -109,3 +111,43 @@ class EmailInput(StringField):
         kwargs.setdefault("filters", [lower_email])
         kwargs.setdefault("render_kw", {"autocomplete": "email", "type": "email", "inputmode": "email"})
         super().__init__(label, validators, **kwargs)
+
+
+#: The dates people may type: wide enough for any record of the network, narrow enough that
+#: the arithmetic on them (the day after, a month's grid, a validity in months) stays within
+#: Python's years 1 to 9999 instead of failing with an OverflowError.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def date_in_range(value: date) -> bool:
+    return EARLIEST_DATE <= value <= LATEST_DATE
+
+
+class BoundedDateField(DateField):
+    """A date (``YYYY-MM-DD``) from :data:`EARLIEST_DATE` to :data:`LATEST_DATE`; any
+    other is refused as a date that cannot be read is, and leaves no data."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        render_kw = {"min": EARLIEST_DATE.isoformat(), "max": LATEST_DATE.isoformat(), **kwargs.get("render_kw", {})}
+        super().__init__(label, validators, **{**kwargs, "render_kw": render_kw})
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not date_in_range(self.data):
+            self.data = None
+            raise ValueError(
+                _l(
+                    "Enter a date from the year %(first)d to %(last)d.",
+                    first=EARLIEST_DATE.year,
+                    last=LATEST_DATE.year,
+                )
+            )
+
+
+def parse_id(value: str) -> int:
+    """An id from a query string: digits from 1 to ``MAX_ID``, else ``ValueError`` (a larger
+    number would overflow the database's integers: SQLite raises, PostgreSQL refuses)."""
+    if not (value.isascii() and value.isdigit() and len(value) <= 10) or not 0 < int(value) <= MAX_ID:
+        raise ValueError(value)
+    return int(value)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from lms.coaching.labels import FORMAT_LABELS, GOAL_STATUS_LABELS, LEVEL_LABELS, OWNER_LABELS, SESSION_STATUS_LABELS
 from lms.coaching.service import TOPICS, PairingData, SessionData
-from lms.forms import BaseForm, options, required, strip_line, text_rules
+from lms.forms import BaseForm, BoundedDateField, options, required, strip_line, text_rules
 from lms.models import ActionOwner, CoachingLevel, CoachingSessionStatus, SessionFormat, User
 
 _DATE = _l("Enter a date.")
@@ -20,8 +20,8 @@ class PairingForm(BaseForm):
         _l("Commander or decision maker"), coerce=int, validators=[InputRequired(message=_l("Choose a person."))]
     )
     level = SelectField(_l("Programme"), choices=options(LEVEL_LABELS), default=CoachingLevel.BASIC.value)
-    start_date = DateField(_l("Start of the cycle"), [DataRequired(message=_DATE)])
-    end_date = DateField(_l("End of the cycle"), [DataRequired(message=_DATE)])
+    start_date = BoundedDateField(_l("Start of the cycle"), [DataRequired(message=_DATE)])
+    end_date = BoundedDateField(_l("End of the cycle"), [DataRequired(message=_DATE)])
     planned_sessions = IntegerField(_l("Sessions planned"), [InputRequired(), NumberRange(1, 24)], default=6)
     min_sessions = IntegerField(
         _l("Sessions needed to complete"), [InputRequired(), NumberRange(1, 24)], default=5,
@@ -63,17 +63,17 @@ class GoalForm(BaseForm):
         filters=[strip_line],
         description=_l("An indicator, for example: the plan approved with two gender-related objectives."),
     )
-    target_date = DateField(_l("Target date"), [DataRequired(message=_DATE)])
+    target_date = BoundedDateField(_l("Target date"), [DataRequired(message=_DATE)])
 
 
 class ReviewForm(BaseForm):
     status = SelectField(_l("Status now"), choices=options(GOAL_STATUS_LABELS))
-    reviewed_on = DateField(_l("Reviewed on"), [DataRequired(message=_DATE)])
+    reviewed_on = BoundedDateField(_l("Reviewed on"), [DataRequired(message=_DATE)])
     comment = TextAreaField(_l("What was said (optional)"), [Optional(), *text_rules(2000, multiline=True)])
 
 
 class SessionForm(BaseForm):
-    date = DateField(_l("Date"), [DataRequired(message=_DATE)])
+    date = BoundedDateField(_l("Date"), [DataRequired(message=_DATE)])
     duration_minutes = IntegerField(
         _l("Duration (minutes)"), [InputRequired(message=_l("Enter a number."))], default=90
     )
@@ -104,4 +104,4 @@ class NoteForm(BaseForm):
 class ActionForm(BaseForm):
     description = StringField(_l("Action"), [required(), *text_rules(500)], filters=[strip_line])
     owner = SelectField(_l("Who"), choices=options(OWNER_LABELS), default=ActionOwner.COMMANDER.value)
-    due_date = DateField(_l("Due"), [DataRequired(message=_DATE)])
+    due_date = BoundedDateField(_l("Due"), [DataRequired(message=_DATE)])

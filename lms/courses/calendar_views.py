@@ -13,17 +13,20 @@ from lms import db
 from lms.access import AUTHENTICATED, PUBLIC, policy
 from lms.courses import calendar
 from lms.downloads import attachment
-from lms.forms import BaseForm
+from lms.forms import BaseForm, date_in_range
 from lms.models import User
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
 
 def _day(value: str | None) -> date:
+    """The day asked for, or today when it is missing, unreadable or out of the range of
+    dates people may enter (the weeks and months around it must stay within Python's)."""
     try:
-        return date.fromisoformat(value) if value else db.utcnow().date()
+        day = date.fromisoformat(value) if value else None
     except ValueError:
-        return db.utcnow().date()
+        day = None
+    return day if day is not None and date_in_range(day) else db.utcnow().date()
 
 
 @bp.get("/")

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -22,7 +21,7 @@ from wtforms.widgets import HiddenInput
 
 from lms.courses.labels import ENROLMENT_MODE_LABELS, MODE_LABELS, STATUS_LABELS
 from lms.courses.service import CourseData, SessionData
-from lms.forms import BaseForm, SearchForm, options, required, strip_line, text_rules
+from lms.forms import BaseForm, BoundedDateField, SearchForm, options, required, strip_line, text_rules
 from lms.i18n import COUNTRY_LABELS, LANGUAGES
 from lms.models import Country, CourseMode, EnrolmentMode, Institution, Module, Track, User
 from lms.people.forms import institution_choices, optional_int
@@ -65,8 +64,8 @@ class CourseForm(BaseForm):
     )
     online_link = StringField(_l("Online link"), [Optional(), *text_rules(500), web_address], filters=[strip_line])
     language = SelectField(_l("Language of the course"), choices=options(LANGUAGES), default="en")
-    start_date = DateField(_l("Start date"), [DataRequired(message=_DATE)])
-    end_date = DateField(_l("End date"), [DataRequired(message=_DATE)])
+    start_date = BoundedDateField(_l("Start date"), [DataRequired(message=_DATE)])
+    end_date = BoundedDateField(_l("End date"), [DataRequired(message=_DATE)])
     capacity = IntegerField(
         _l("Capacity"), [InputRequired(message=_l("Enter a number.")), NumberRange(1, 10_000)], default=25
     )
@@ -121,7 +120,7 @@ class CourseForm(BaseForm):
 
 
 class SessionForm(BaseForm):
-    date = DateField(_l("Date"), [DataRequired(message=_DATE)])
+    date = BoundedDateField(_l("Date"), [DataRequired(message=_DATE)])
     start_time = TimeField(_l("Starts at"), [DataRequired(message=_l("Enter a time."))])
     end_time = TimeField(_l("Ends at"), [DataRequired(message=_l("Enter a time."))])
     topic = StringField(_l("Topic"), [required(), *text_rules(200)], filters=[strip_line])

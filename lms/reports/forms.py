@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
 
-from lms.forms import SearchForm, options
+from lms.forms import BoundedDateField, SearchForm, options
 from lms.models import Country, Course, Track
 from lms.people.forms import country_choices, optional_int
 from lms.reports.service import Filters
@@ -15,8 +15,8 @@ from lms.reports.service import Filters
 
 class ReportFilterForm(SearchForm):
     # "From" alone is also the audit log's column of addresses: the context tells them apart.
-    start = DateField(lazy_pgettext("start of a date range", "From"), [Optional()])
-    end = DateField(lazy_pgettext("end of a date range", "To"), [Optional()])
+    start = BoundedDateField(lazy_pgettext("start of a date range", "From"), [Optional()])
+    end = BoundedDateField(lazy_pgettext("end of a date range", "To"), [Optional()])
     country = SelectField(_l("Country"), coerce=optional_int, validate_choice=True)
     track = SelectField(_l("Learning track"), coerce=optional_int, validate_choice=True)
     course = SelectField(_l("Course"), coerce=optional_int, validate_choice=True)
@@ -27,7 +27,7 @@ class ReportFilterForm(SearchForm):
         dated = [(course.id, f"{course.title} ({course.start_date:%Y})") for course in courses]
         self.course.choices = options([("", str(_l("All courses"))), *dated])
 
-    def validate_end(self, field: DateField) -> None:
+    def validate_end(self, field: BoundedDateField) -> None:
         if field.data and self.start.data and field.data < self.start.data:
             raise ValidationError(_l("The end date is before the start date."))
 

@@ -16,6 +16,7 @@ from lms.access import COURSE_STAFF, STAFF_MANAGERS, policy
 from lms.audit.service import record_now
 from lms.coaching import overview as coaching_overview
 from lms.downloads import attachment
+from lms.forms import parse_id
 from lms.models import Category, Country, Course, Sex, Track, User
 from lms.reports import exports, hr, service, tables
 from lms.reports.chart import cumulative_chart
@@ -90,8 +91,8 @@ def _group() -> Group:
         if month is not None and not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
             raise ValueError(month)
         return Group(
-            country_id=int(country) if country else None,
-            institution_id=int(institution) if institution and institution != "none" else None,
+            country_id=parse_id(country) if country else None,
+            institution_id=parse_id(institution) if institution and institution != "none" else None,
             institution_missing=institution == "none",
             category=Category(category) if category and category != "none" else None,
             category_missing=category == "none",
@@ -229,7 +230,7 @@ def hr_report() -> tuple[str, int] | str:
     form = _filter_form(scope)
     filters = _filters(form)
     if filters is None:
-        return render_template("reports/hr.html", form=form, hr=None), 400
+        return render_template("reports/hr.html", form=form, hr=None, filter_args={}), 400
     session = db.get_session()
     actor = _actor()
     staff = STAFF_MANAGERS.allows(actor)

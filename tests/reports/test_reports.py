@@ -129,6 +129,21 @@ def test_filters_narrow_what_counts(app, make_user, session, world) -> None:
     assert client.get("/reports/?start=not-a-date").status_code == 400
 
 
+def test_filters_out_of_range_are_refused_on_every_page(app, make_user, session, world) -> None:
+    """Extreme dates, ids beyond the database's integers and bad filters: a 400, never a 500."""
+    client = app.test_client()
+    login_as(client, _coordinator(make_user))
+    pages = ["/reports/", "/reports/people", "/reports/hr", "/reports/export.csv", "/reports/people/export.csv"]
+    for query in ("end=9999-12-31", "start=0001-01-01", "start=2026-05-01&end=2026-01-01", f"course={10**30}"):
+        for page in pages:
+            assert client.get(f"{page}?{query}").status_code == 400, (page, query)
+    shown = client.get("/reports/hr?end=9999-12-31").get_data(as_text=True)
+    assert "Enter a date from the year 1900 to 2199." in shown
+    for group in (f"g_country={10**30}", f"g_institution={10**30}", "g_country=-1", "g_country=2147483648"):
+        assert client.get(f"/reports/people?{group}").status_code == 400, group
+    assert "0 staff trained" in _numbers(client, "/reports/?start=1900-01-01&end=1900-12-31")
+
+
 def test_every_number_leads_to_the_people_behind_it(app, make_user, session, world) -> None:
     client = app.test_client()
     login_as(client, _coordinator(make_user))
