@@ -309,7 +309,8 @@ def note_save(session_id: int) -> WerkzeugResponse:
         session.commit()
         flash(_("Your private note is saved."), "success")
     else:
-        flash(" ".join(form.text.errors), "error")
+        # The errors are lazy strings: joined as text, in the reader's language.
+        flash(" ".join(str(error) for error in form.text.errors), "error")
     return redirect(url_for("coaching.session_detail", session_id=found.id) + "#note")
 
 

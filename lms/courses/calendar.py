@@ -78,10 +78,16 @@ def reset_course_feed(session: Session, course: Course, *, actor: User) -> None:
     session.flush()
 
 
+def _same_token(expected: str, given: str) -> bool:
+    """Compare in constant time. Our tokens are ASCII: any other text in the address is
+    simply wrong (``hmac.compare_digest`` refuses non-ASCII text with a TypeError)."""
+    return given.isascii() and hmac.compare_digest(expected, given)
+
+
 def person_from_token(session: Session, user_id: int, token: str) -> User | None:
     user = session.get(User, user_id)
     expected = person_feed_token(user) if user is not None and user.is_active else None
-    if expected is None or not hmac.compare_digest(expected, token):
+    if expected is None or not _same_token(expected, token):
         return None
     return user
 
@@ -93,7 +99,7 @@ def course_from_token(session: Session, course_id: int, user_id: int, token: str
     staff = session.get(User, user_id)
     if course is None or staff is None:
         return None
-    if not hmac.compare_digest(course_feed_token(course, staff), token):
+    if not _same_token(course_feed_token(course, staff), token):
         return None
     if not staff.is_active or not access.can_manage_course(staff, course):
         return None

@@ -215,6 +215,34 @@ def test_bad_input_is_refused_and_nothing_written(client, people, session) -> No
     assert session.scalar(sa.select(sa.func.count()).select_from(ActionItem)) == 0
 
 
+def test_a_note_with_a_forbidden_character_is_refused_with_a_message(client, people, session) -> None:
+    """NUL or a right-to-left override in the private note: the coach is told why, nothing is saved."""
+    _pair(client, people)
+    session_id = _log_session(client, people, _pairing(session, people["commander"]))
+    for text, code in (("Before\x00after", "U+0000"), ("Ana\u202eexe.pdf", "U+202E")):
+        response = client.post(f"/coaching/sessions/{session_id}/note", data={"text": text}, follow_redirects=True)
+        assert response.status_code == 200
+        assert f"This field contains a character that is not allowed ({code})." in response.get_data(as_text=True)
+    assert session.scalar(sa.select(sa.func.count()).select_from(CoachingNote)) == 0
+
+
+def test_dates_out_of_the_range_people_enter_are_refused(client, people, session) -> None:
+    _pair(client, people)
+    for day in ("0001-01-01", "9999-12-31"):
+        response = _pair(client, people, commander="other_commander", start_date=day, end_date=day)
+        assert response.status_code == 400
+        assert "Enter a date." in response.get_data(as_text=True)
+    pairing = _pairing(session, people["commander"])
+    login_as(client, people["coach"])
+    goal = client.post(
+        f"/coaching/pairings/{pairing.id}/goals",
+        data={"title": "Plan", "indicator": "Approved", "target_date": "9999-12-31"},
+        follow_redirects=True,
+    )
+    assert "Give the goal, how progress will be seen, and a target date." in goal.get_data(as_text=True)
+    assert _pairing(session, people["other_commander"]) is None
+
+
 def test_one_active_pairing_per_commander_and_advanced_after_basic(client, people, session) -> None:
     assert _pair(client, people).status_code == 302
     again = _pair(client, people, coach="other_coach")

@@ -187,6 +187,34 @@ def test_agenda_month_and_week_show_the_sessions(client, make_user, session) -> 
     assert client.get("/calendar/?date=not-a-date").status_code == 200
 
 
+@freeze_time("2026-03-01")
+def test_agenda_at_the_ends_of_the_calendar_shows_this_month(client, make_user) -> None:
+    """A date whose week or month would step past year 1 or 9999 is not one people enter: today instead."""
+    login_as(client, make_user(roles=[Role.TRAINEE]))
+    for day in ("0001-01-01", "9999-12-31", "1899-12-31", "2200-01-01", "99999-01-01"):
+        for view in ("month", "week"):
+            response = client.get(f"/calendar/?view={view}&date={day}")
+            assert response.status_code == 200, (view, day)
+            assert "2026" in response.get_data(as_text=True)
+    assert client.get("/calendar/?view=week&date=2199-12-31").status_code == 200
+
+
+def test_feed_addresses_with_other_characters_are_not_found(app, client, make_user, session) -> None:
+    """A token is compared in constant time as ASCII; any other text in it is simply wrong."""
+    trainer = make_user("trainer@example.org", roles=[Role.TRAINER])
+    course = make_course(session, trainer)
+    login_as(client, trainer)
+    client.post("/calendar/feed")
+    page = client.get("/calendar/").get_data(as_text=True)
+    mine = _address(page, "feed-url")
+    theirs = _address(client.get(f"/courses/{course.id}").get_data(as_text=True), "course-feed")
+    anonymous = app.test_client()
+    for feed in (mine, theirs):
+        assert anonymous.get(feed).status_code == 200
+        for token in ("%C3%A4%C3%B6", "%F0%9F%98%80", "%C0%AE%C0%AE", "%00"):
+            assert anonymous.get(feed.rsplit("/", 1)[0] + f"/{token}.ics").status_code == 404
+
+
 def test_trainee_dashboard_shows_the_course_and_next_session(client, make_user, session) -> None:
     trainer = make_user("trainer@example.org", roles=[Role.TRAINER])
     course = make_course(session, trainer, title="Future course", start=date(2030, 5, 6))
