@@ -220,7 +220,7 @@ def _module_ids(session: Session, data: CourseData) -> list[int]:
         found = session.scalars(
             sa.select(Module.id).where(Module.id.in_(data.module_ids), Module.archived_at.is_(None))
         ).all()
-        return [module_id for module_id in data.module_ids if module_id in set(found)]
+        return [module_id for module_id in dict.fromkeys(data.module_ids) if module_id in set(found)]
     if data.track_id is not None:
         return list(
             session.scalars(
@@ -239,10 +239,14 @@ def _apply(session: Session, course: Course, data: CourseData) -> None:
         "require_modules",
     ):  # fmt: skip
         setattr(course, name, getattr(data, name))
-    wanted_modules = _module_ids(session, data)
+    # Links to modules kept are updated, not replaced: a new row for the same module would be
+    # inserted before the old one is deleted, against the one-link-per-module constraint.
+    kept = {link.module_id: link for link in course.modules}
     course.modules = [
-        CourseModule(module_id=module_id, position=index) for index, module_id in enumerate(wanted_modules)
+        kept.get(module_id) or CourseModule(module_id=module_id) for module_id in _module_ids(session, data)
     ]
+    for index, link in enumerate(course.modules):
+        link.position = index
     existing = {link.user_id: link for link in course.trainers}
     course.trainers = [
         existing.get(user_id) or CourseTrainer(user_id=user_id) for user_id in dict.fromkeys(data.trainer_ids)

@@ -46,6 +46,24 @@ def test_a_trainer_plans_a_course_with_the_tracks_modules(client, make_user, ses
     assert course.trainer_ids == {trainer.id}
 
 
+def test_saving_a_course_again_keeps_its_chosen_modules(client, make_user, session) -> None:
+    """Saving the edit form unchanged, or with a module listed twice, keeps one link per module."""
+    from lms.models import Module
+
+    trainer = make_user("trainer@example.org", roles=[Role.TRAINER])
+    course = make_course(session, trainer, modules=["first-module", "second-module"])
+    first, second = (
+        str(session.scalar(sa.select(Module.id).where(Module.slug == slug)))
+        for slug in ("first-module", "second-module")
+    )
+    login_as(client, trainer)
+    for chosen in ([first, second], [first, second], [second, second, first]):
+        response = client.post(f"/courses/{course.id}/edit", data=_form(session, trainer, module_ids=chosen))
+        assert response.status_code == 302
+    session.refresh(course)
+    assert [link.module.slug for link in course.modules] == ["second-module", "first-module"]
+
+
 def test_bad_course_input_is_refused_with_a_message(client, make_user, session) -> None:
     trainer = make_user("trainer@example.org", roles=[Role.TRAINER])
     login_as(client, trainer)
