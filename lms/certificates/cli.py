@@ -115,12 +115,13 @@ def worker_command_factory() -> click.Command:
         It waits out a database that is away, and its rendering processes end with it,
         even when it is killed (``kill -9``)."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        if app.config["LMS_ENV"] == "production":
-            migrate.require_head(app)  # as the web server does: never work on another schema
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
-        document.preload()
-        click.echo(f"Print worker {jobs.worker_name()} ready.", err=True)
         try:
+            if app.config["LMS_ENV"] == "production":
+                # As the web server does: never work on another schema; wait for a database that is away.
+                jobs.wait_for_database(lambda: migrate.require_head(app), "checking the schema")
+            document.preload()
+            click.echo(f"Print worker {jobs.worker_name()} ready.", err=True)
             ran = jobs.work(app, once=once)
         except KeyboardInterrupt:
             click.echo("Print worker stopped.", err=True)

@@ -171,6 +171,33 @@ def test_what_the_worker_does_before_its_loop_waits_for_the_database_too(delays)
         jobs.wait_for_database(wrong_schema, "checking the schema")
 
 
+def test_a_production_worker_starting_while_the_database_is_away_waits_for_it(app, runner, monkeypatch, delays) -> None:
+    from lms import migrate
+
+    answers = iter([_unavailable("connection refused"), _unavailable("the database system is starting up")])
+
+    def require_head(app_) -> None:
+        error = next(answers, None)
+        if error is not None:
+            raise error
+
+    monkeypatch.setattr(migrate, "require_head", require_head)
+    app.config["LMS_ENV"] = "production"
+    result = runner.invoke(args=["lms", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "Ran 0 print job(s)." in result.output and len(delays) == 2
+
+
+def test_a_production_worker_refuses_a_database_of_another_schema(app, runner, monkeypatch, delays) -> None:
+    from lms import migrate
+
+    monkeypatch.setattr(migrate, "head_revision", lambda: "9999_from_the_future")
+    app.config["LMS_ENV"] = "production"
+    result = runner.invoke(args=["lms", "worker", "--once"])
+    assert isinstance(result.exception, ConfigError) and "lms init" in str(result.exception)
+    assert delays == []
+
+
 def test_a_database_error_that_is_no_outage_fails_the_job(app, make_user, session, monkeypatch, delays) -> None:
     client, course_id = _issue(app, make_user, session, 2)
     job_id = _queue(client, course_id)
