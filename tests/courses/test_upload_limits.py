@@ -271,6 +271,13 @@ def test_sizes_declared_by_the_archive_are_checked_before_unpacking() -> None:
         read_table("r.xlsx", archive, Limits(max_member_bytes=1 << 20))
 
 
+def test_an_archive_of_many_parts_is_refused_before_it_is_listed(monkeypatch) -> None:
+    crowded = _zip(_member(f"xl/media/{n}.png", b"") for n in range(1001))
+    monkeypatch.setattr(spreadsheets.zipfile, "ZipFile", lambda *_args: pytest.fail("the archive was listed"))
+    with pytest.raises(SpreadsheetError, match=r"not a valid \.xlsx"):
+        read_table("r.xlsx", crowded)
+
+
 def test_a_member_that_unpacks_beyond_what_it_declares_is_refused() -> None:
     lying = ("xl/worksheets/sheet1.xml", _gib_of_zeros(), 1000, 0)
     with pytest.raises(SpreadsheetError, match=r"not a valid \.xlsx"):
