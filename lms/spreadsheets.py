@@ -303,10 +303,8 @@ def _stream(
     start: Callable[[str, dict[str, str]], None],
     end: Callable[[str], None] | None = None,
     text: Callable[[str], None] | None = None,
-    chunk_read: Callable[[bytes], object] | None = None,
 ) -> None:
-    """Feed part ``name`` to expat in chunks, calling the handlers as it goes (and
-    ``chunk_read`` with each chunk before it is parsed).
+    """Feed part ``name`` to expat in chunks, calling the handlers as it goes.
 
     Handlers get tag names as written (``c`` or ``x:c``; see :func:`_local`). A part is
     never unpacked beyond the size it declares (``zipfile`` stops there and then finds
@@ -324,8 +322,6 @@ def _stream(
     try:
         with archive.open(name) as part:
             while chunk := part.read(_CHUNK):
-                if chunk_read is not None:
-                    chunk_read(chunk)
                 parser.Parse(chunk, False)
         parser.Parse(b"", True)
     except _Done:
@@ -398,6 +394,8 @@ def _survey_sheet(archive: zipfile.ZipFile, name: str, limits: Limits) -> None:
             chunk = part.read(_CHUNK)
             if not chunk:
                 return
+            if _endless_text(chunk, limits):
+                raise _cell_too_long(number or rows + 1, limits)
             tail = window[max(position, len(window) - overlap) :]
             cells -= sum(tail.count(tag) for tag in cell_tags)  # counted again with the chunk
             window = tail + chunk
@@ -494,19 +492,7 @@ def _shared_strings(archive: zipfile.ZipFile, name: str | None, limits: Limits) 
     strings: list[str] = []
     if name is None:
         return strings
-    most = (limits.max_rows + 1) * limits.max_columns  # more than every cell of a sheet could use
-    counter = _TagCounter(b"si")
-
-    def count(chunk: bytes) -> None:
-        if counter.feed(chunk) > most:
-            raise SpreadsheetError(
-                _l(
-                    "The workbook holds more than %(limit)s different texts, more than the largest roster could "
-                    "use. Copy the list of people into a new workbook.",
-                    limit=_Number(most),
-                )
-            )
-
+    _survey_strings(archive, name, limits)
     pieces: list[str] = []
     state = {"length": 0, "in_text": False, "phonetic": 0}
 
@@ -536,8 +522,33 @@ def _shared_strings(archive: zipfile.ZipFile, name: str | None, limits: Limits) 
                 raise _cell_too_long(None, limits)
             pieces.append(data)
 
-    _stream(archive, name, start, end, text, count)
+    _stream(archive, name, start, end, text)
     return strings
+
+
+def _survey_strings(archive: zipfile.ZipFile, name: str, limits: Limits) -> None:
+    """Refuse a table of texts before parsing it: more texts than the largest sheet could
+    use, or one text too long to be a cell (counted in the unpacked bytes, at C speed)."""
+    most = (limits.max_rows + 1) * limits.max_columns
+    counter = _TagCounter(b"si")
+    with archive.open(name) as part:
+        while chunk := part.read(_CHUNK):
+            if counter.feed(chunk) > most:
+                raise SpreadsheetError(
+                    _l(
+                        "The workbook holds more than %(limit)s different texts, more than the largest roster "
+                        "could use. Copy the list of people into a new workbook.",
+                        limit=_Number(most),
+                    )
+                )
+            if _endless_text(chunk, limits):
+                raise _cell_too_long(None, limits)
+
+
+def _endless_text(chunk: bytes, limits: Limits) -> bool:
+    """Whether a whole chunk is text, more than a cell may hold: a character takes at
+    most 10 bytes (``&#x10FFFF;``), so 64 KiB without a tag is over 6,553 characters."""
+    return len(chunk) == _CHUNK and 10 * limits.max_cell_chars < _CHUNK and b"<" not in chunk
 
 
 def _date_styles(archive: zipfile.ZipFile, name: str | None) -> dict[int, bool]:

@@ -296,7 +296,7 @@ def test_a_table_of_more_texts_than_any_roster_uses_is_refused_before_it_is_read
         read_table("r.xlsx", _workbook(_sheet([_row(HEADER)]), flood))
 
 
-def test_rows_and_columns_over_the_limits_are_refused_before_the_sheet_is_parsed(monkeypatch) -> None:
+def test_rows_columns_and_texts_over_the_limits_are_refused_before_the_sheet_is_parsed(monkeypatch) -> None:
     def wide(number: int, cells: int, prefix: str = "") -> str:
         return (
             f'<{prefix}row r="{number}">'
@@ -312,6 +312,7 @@ def test_rows_and_columns_over_the_limits_are_refused_before_the_sheet_is_parsed
         + "</x:sheetData></x:worksheet>"
     )
     tall = _sheet([wide(n, 1) for n in range(1, 20_003)])
+    long = _sheet([wide(n, 30) for n in range(1, 5001)] + [f'<row r="5001">{_inline("A" * 200_000)}</row>'])
     monkeypatch.setattr(spreadsheets._SheetReader, "read", lambda *_args: pytest.fail("the sheet was parsed"))
     with pytest.raises(SpreadsheetError, match="Row 5,001 has more than 30 columns"):
         read_table("r.xlsx", _workbook(late))
@@ -319,6 +320,8 @@ def test_rows_and_columns_over_the_limits_are_refused_before_the_sheet_is_parsed
         read_table("r.xlsx", _workbook(prefixed))
     with pytest.raises(SpreadsheetError, match="more than 20,000 rows"):
         read_table("r.xlsx", _workbook(tall))
+    with pytest.raises(SpreadsheetError, match="Row 5,001 has a cell longer than 1,000 characters"):
+        read_table("r.xlsx", _workbook(long))
 
 
 def test_csv_delimiters_are_those_of_the_header() -> None:
