@@ -189,20 +189,17 @@ def fault(error: BaseException) -> str | None:
         return "busy"
     if not isinstance(error, sa.exc.DBAPIError):
         return None
-    if error.connection_invalidated:
-        return "unavailable"
     original = error.orig
-    sqlite_code = getattr(original, "sqlite_errorcode", None)
     if isinstance(original, sqlite3.Error):
-        return _SQLITE_FAULTS.get((sqlite_code or 0) & 0xFF)
-    sqlstate = getattr(original, "sqlstate", None)
-    if sqlstate is None:
+        reason = _SQLITE_FAULTS.get((original.sqlite_errorcode or 0) & 0xFF)
+    elif (sqlstate := getattr(original, "sqlstate", None)) is not None:
+        reason = _POSTGRESQL_FAULTS.get(sqlstate) or _POSTGRESQL_FAULTS.get(sqlstate[:2])
+    else:
         # psycopg reports a refused, lost or timed-out connection without a SQLSTATE.
-        return "unavailable" if isinstance(error, sa.exc.OperationalError) else None
-    for prefix in (sqlstate, sqlstate[:2]):
-        if prefix in _POSTGRESQL_FAULTS:
-            return _POSTGRESQL_FAULTS[prefix]
-    return None
+        reason = "unavailable" if isinstance(error, sa.exc.OperationalError) else None
+    if reason is None and error.connection_invalidated:
+        return "unavailable"
+    return reason
 
 
 def _sqlite_path(engine: Engine) -> str | None:

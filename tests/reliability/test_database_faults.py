@@ -18,6 +18,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -204,6 +205,39 @@ def test_a_bug_in_a_query_is_still_a_500_not_a_503(app: Flask) -> None:
         with pytest.raises(sa.exc.SQLAlchemyError) as raised:
             session.execute(sa.text("SELECT * FROM no_such_table"))
         assert db.fault(raised.value) is None
+
+
+def _sqlite_error(code: int) -> sqlite3.Error:
+    error = sqlite3.OperationalError("sqlite says no")
+    error.sqlite_errorcode = code  # type: ignore[attr-defined]
+    return error
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "original", "reason"),
+    [
+        (sa.exc.OperationalError, _sqlite_error(5), "busy"),  # SQLITE_BUSY: database is locked
+        (sa.exc.OperationalError, _sqlite_error(8 | 1 << 8), "read-only"),  # SQLITE_READONLY_RECOVERY
+        (sa.exc.OperationalError, _sqlite_error(1), None),  # SQLITE_ERROR: no such table, a bug
+        (sa.exc.OperationalError, psycopg.errors.QueryCanceled(), "timed out"),
+        (sa.exc.OperationalError, psycopg.errors.LockNotAvailable(), "busy"),
+        (sa.exc.OperationalError, psycopg.errors.AdminShutdown(), "unavailable"),
+        (sa.exc.OperationalError, psycopg.errors.DeadlockDetected(), "busy"),
+        (sa.exc.InternalError, psycopg.errors.ReadOnlySqlTransaction(), "read-only"),
+        (sa.exc.OperationalError, psycopg.OperationalError("connection failed: refused"), "unavailable"),
+        (sa.exc.ProgrammingError, psycopg.errors.UndefinedTable(), None),
+        (sa.exc.DataError, psycopg.errors.NumericValueOutOfRange(), None),
+        (sa.exc.IntegrityError, psycopg.errors.UniqueViolation(), None),
+    ],
+)
+def test_database_faults_are_told_from_bugs_and_refused_values(
+    wrapper: type, original: Exception, reason: str | None
+) -> None:
+    assert db.fault(wrapper("SELECT 1", {}, original)) == reason
+
+
+def test_a_pool_without_a_free_connection_is_busy() -> None:
+    assert db.fault(sa.exc.TimeoutError("QueuePool limit reached")) == "busy"
 
 
 # --- SQLite: a writer holding the lock, a read-only file ---------------------------------
