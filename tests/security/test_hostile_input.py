@@ -80,6 +80,7 @@ TIMES = ["25:61", "99999:00"]
 CHOICES = [HUGE, "-1", MARKUP_VALUE, "\u202e" + NUL + LONG]
 QUERY_VALUES = [HUGE, "-1", *DATES, MARKUP_VALUE, NUL, "\u202e" + EMOJI + LONG]
 ALONE_VALUES = [HUGE, "-1", "0001-01-01", "9999-12-31", NUL]
+RAW_QUERY_VALUE = "%C0%AE%C0%AE%FF%FE%ED%A0%80"  # overlong, invalid and surrogate UTF-8, as sent
 # Text in a path, already URL-encoded: non-ASCII, overlong and invalid UTF-8, traversal, NUL.
 PATH_VALUES = ["%C3%A4%C3%B6", "%C0%AE%C0%AE%C0%AF", "..%2F..%2Fetc%2Fpasswd", "%00", quote(MARKUP_VALUE)]
 PATH_VALUES += ["A" * 3000, "%F0%9F%98%80", "%ED%A0%80", "%FF%FE"]
@@ -449,8 +450,9 @@ def _query_names(app: Any, endpoint: str) -> set[str]:
 
 def test_every_query_string_survives_hostile_values(app: Any, make_user: Any) -> None:
     """Each GET route that reads its query string, as the first role that reaches it: every
-    parameter it reads at once with each hostile value, then each alone with the numbers,
-    dates and NUL (alone, so that no other parameter's refusal stops the request first)."""
+    parameter it reads at once with each hostile value (and with bytes that are not UTF-8),
+    then each alone with the numbers, dates and NUL (alone, so that no other parameter's
+    refusal stops the request first)."""
     actors = Actors(app, make_user)
     problems: list[str] = []
     for endpoint, rule in _routes(app, "GET"):
@@ -459,10 +461,11 @@ def test_every_query_string_survives_hostile_values(app: Any, make_user: Any) ->
             continue
         role = _allowed(endpoint, "GET")[0]
         url = _url(app, endpoint, rule, actors.objects)
-        queries = [dict.fromkeys(names, value) for value in QUERY_VALUES]
-        queries += [{name: value} for name in names for value in ALONE_VALUES]
+        queries = [urlencode(dict.fromkeys(names, value)) for value in QUERY_VALUES]
+        queries += [urlencode({name: value}) for name in names for value in ALONE_VALUES]
+        queries.append("&".join(f"{name}={RAW_QUERY_VALUE}" for name in names))
         for query in queries:
-            full = f"{url}?{urlencode(query)}"
+            full = f"{url}?{query}"
             problems += _send(actors.client(role), "GET", full, f"GET {full[:150]} as {role}")
     assert not problems, "\n".join(problems)
 
