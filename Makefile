@@ -63,9 +63,13 @@ browser-deps:
 	@bash .ci/system-deps --browser
 
 ## translations: compile the message catalogues (translations/*/LC_MESSAGES/messages.po)
-translations: $(VENV)/.installed
-	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel -q compile -d translations; fi
+# Each catalogue is compiled only when it changed, so that test runs side by side (CI)
+# never rewrite a catalogue another run is reading.
+CATALOGUES := $(wildcard translations/*/LC_MESSAGES/messages.po)
+translations: $(CATALOGUES:.po=.mo)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel -q compile -i $< -o $@.tmp -l $* && mv $@.tmp $@
 
 ## extract-messages: refresh translations/messages.pot and merge it into every catalogue
 extract-messages: $(VENV)/.installed
