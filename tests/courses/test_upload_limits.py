@@ -214,6 +214,16 @@ def test_each_bomb_is_refused_naming_its_limit_and_nothing_is_staged(
     assert _nothing_staged(session)
 
 
+def test_the_preview_shows_at_most_80_characters_of_a_cell(client, make_user, session) -> None:
+    course = _trainer_course(make_user, session, client)
+    long_name = "Ana " + "A" * 995  # within the cell limit, over the name's
+    page = html.unescape(
+        _upload(client, course, _csv([HEADER, [long_name, *GOOD[0][1:]]]), "r.csv").get_data(as_text=True)
+    )
+    assert "full_name is longer than 200 characters." in page
+    assert "Ana " + "A" * 75 + "…" in page and "A" * 77 not in page
+
+
 class _MarkedTranslations(NullTranslations):
     """Stands in for the catalogues (new messages are translated at the end): marks every
     message looked up in Bosnian, so a page shows which ones went through translation."""
