@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from lms import db, migrate
 from lms.auth.passwords import password_problems
+from lms.curriculum.item_quality import longest_right_share
 from lms.curriculum.content import load_curriculum
 from lms.curriculum.sync import sync_curriculum
 from lms.models import Category, Country, Role, Sex, User
@@ -49,6 +50,12 @@ def content_check_command() -> None:
         click.echo(f"{root.name}/{problem}", err=True)
     translations = sum(len(module.translations) for module in curriculum.modules.values())
     summary = f"{len(curriculum.tracks)} tracks, {len(curriculum.modules)} modules, {translations} translations"
+    longest, singles = longest_right_share(list(curriculum.modules.values()))
+    pools = sum(len(module.questions) for module in curriculum.modules.values())
+    click.echo(
+        f"Question bank: {pools} questions; the right answer is the longest option in {longest} of {singles}"
+        f" single-answer questions ({100 * longest / singles if singles else 0:.0f}%)."
+    )
     if curriculum.problems:
         raise click.ClickException(f"{len(curriculum.problems)} problem(s) found ({summary} valid).")
     click.echo(f"Content OK: {summary}.")

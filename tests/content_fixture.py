@@ -30,9 +30,14 @@ def body(words: int = 650, extra: str = "") -> str:
         """)
 
 
+POOL = 10  # questions in each module's pool
+DRAW = 5  # asked in one attempt
+MULTIPLE = {"q5", "q10"}  # "choose all that apply": a and b are right
+
+
 def question(qid: str, correct: str = "a", multiple: bool = False) -> str:
     lines = [f"    - id: {qid}", f'      text: "Question {qid}?"', "      options:"]
-    for option in "abc":
+    for option in "abcd":
         right = option == correct or (multiple and option == "b")
         lines.append(
             f'        - {{id: {option}, text: "Option {option} of {qid}"{", correct: true" if right else ""}}}'
@@ -42,7 +47,7 @@ def question(qid: str, correct: str = "a", multiple: bool = False) -> str:
 
 
 def module(slug: str, track: str, *, version: int = 1, extra: str = "", title: str | None = None) -> str:
-    questions = "\n".join(question(f"q{n}", multiple=(n == 5)) for n in range(1, 6))
+    questions = "\n".join(question(f"q{n}", multiple=f"q{n}" in MULTIPLE) for n in range(1, POOL + 1))
     return f"""---
 slug: {slug}
 title: "{title or slug.replace("-", " ").title()}"
@@ -62,6 +67,7 @@ sources:
     url: "https://undocs.org/S/RES/1325(2000)"
 knowledge_check:
   pass_mark: 80
+  draw: {DRAW}
   questions:
 {questions}
 ---
@@ -70,8 +76,8 @@ knowledge_check:
 
 def translation(slug: str, language: str, *, source_version: int = 1, title: str = "Prevedeni naslov") -> str:
     questions = []
-    for n in range(1, 6):
-        options = "\n".join(f'        - {{id: {o}, text: "Opcija {o} pitanja q{n}"}}' for o in "abc")
+    for n in range(1, POOL + 1):
+        options = "\n".join(f'        - {{id: {o}, text: "Opcija {o} pitanja q{n}"}}' for o in "abcd")
         head = f'    - id: q{n}\n      text: "Pitanje q{n}?"\n      options:\n'
         questions.append(f'{head}{options}\n      explanation: "Objašnjenje q{n}."')
     joined = "\n".join(questions)

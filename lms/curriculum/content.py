@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from lms.curriculum.frontmatter import Document, FrontMatterError, parse_document, parse_yaml
+from lms.curriculum.item_quality import item_problems
 from lms.i18n import LANGUAGES
 
 AUDIENCES = ("cadet", "commander", "staff", "trainer", "all")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODULE_LINK = re.compile(r"\]\(module:([^)\s]*)\)")
 MIN_WORDS, MAX_WORDS = 600, 2000
-MIN_QUESTIONS = 5
 TRACK_FILE = "_track.yml"
 
 MODULE_KEYS = {
@@ -28,7 +28,12 @@ MODULE_KEYS = {
     "objectives", "sources", "knowledge_check",
 }  # fmt: skip
 TRANSLATION_KEYS = {"translation_of", "language", "source_version", "title", "summary", "objectives", "knowledge_check"}
-TRACK_KEYS = {"slug", "title", "description", "audience", "position", "modules", "assessment", "translations"}
+TRACK_KEYS = {
+    "slug", "title", "description", "audience", "position", "modules", "assessment", "translations",
+    "knowledge_checks",
+}  # fmt: skip
+POLICY_KEYS = {"attempts", "wait_minutes", "review"}
+REVIEW_MODES = ("after-final", "never")
 SOURCE_KEYS = {"id", "title", "publisher", "year", "url"}
 
 
@@ -66,6 +71,19 @@ class Question:
 
 
 @dataclass(frozen=True)
+class CheckPolicy:
+    """How a track's knowledge checks may be retried and reviewed (``knowledge_checks`` in
+    ``_track.yml``). ``attempts`` are allowed before a trainer must allow more, with
+    ``wait_minutes`` between two attempts. ``review``: "after-final" shows the right answers
+    and explanations after a pass or after the last allowed attempt; "never" shows only which
+    questions were wrong. A failed attempt never shows the right answers."""
+
+    attempts: int = 3
+    wait_minutes: int = 10
+    review: str = "after-final"
+
+
+@dataclass(frozen=True)
 class Source:
     id: str
     title: str
@@ -97,6 +115,7 @@ class Module:
     estimated_minutes: int
     version: int
     pass_mark: int
+    draw: int  # questions asked in one attempt, drawn from the pool
     sources: list[Source]
     original: ModuleText
     translations: dict[str, ModuleText] = field(default_factory=dict)
@@ -130,6 +149,7 @@ class Track:
     assessment: list[tuple[str, str]]
     translations: dict[str, dict[str, str]]
     path: str
+    policy: CheckPolicy = CheckPolicy()
 
     def title_in(self, language: str) -> str:
         return self.translations.get(language, {}).get("title", self.title)
@@ -245,8 +265,8 @@ def _questions(check: _Checker, raw: Any, *, original: dict[str, Question] | Non
             missing = sorted(set(original) - set(questions))
             extra = sorted(set(questions) - set(original))
             check.problem(f"the questions differ from the original's (missing: {missing}, unknown: {extra})", *where)
-    elif len(questions) < MIN_QUESTIONS:
-        check.problem(f"a knowledge check needs at least {MIN_QUESTIONS} questions, found {len(questions)}", *where)
+    elif not questions:
+        check.problem("a knowledge check needs questions", *where)
     return questions
 
 
@@ -359,14 +379,18 @@ def _read_module(check: _Checker, document: Document, text: str, folder: str, st
             "an original module is written in English ('language: en'); translations are separate files", "language"
         )
     raw_check = data.get("knowledge_check")
-    pass_mark = 80
+    pass_mark, draw = 80, 1
     questions: dict[str, Question] = {}
     if not isinstance(raw_check, dict):
-        check.problem("'knowledge_check' must have 'pass_mark' and 'questions'", "knowledge_check")
+        check.problem("'knowledge_check' must have 'pass_mark', 'draw' and 'questions'", "knowledge_check")
     else:
-        check.keys(raw_check, {"pass_mark", "questions"}, {"pass_mark", "questions"}, "knowledge_check")
+        keys = {"pass_mark", "draw", "questions"}
+        check.keys(raw_check, keys, keys, "knowledge_check")
         pass_mark = check.integer(raw_check.get("pass_mark"), 50, 100, "knowledge_check", "pass_mark")
         questions = _questions(check, raw_check.get("questions"), original=None)
+        # A draw the pool cannot fill is an error; a pool too small for fresh retries is a
+        # quality problem (reported by the item rules, the module is still served).
+        draw = check.integer(raw_check.get("draw"), 1, max(1, len(questions)), "knowledge_check", "draw")
     module = Module(
         slug=stem,
         track=folder,
@@ -374,6 +398,7 @@ def _read_module(check: _Checker, document: Document, text: str, folder: str, st
         estimated_minutes=check.integer(data.get("estimated_minutes"), 5, 180, "estimated_minutes"),
         version=check.integer(data.get("version"), 1, 10_000, "version"),
         pass_mark=pass_mark,
+        draw=draw,
         sources=_sources(check, data.get("sources")),
         original=_module_text(check, document, text, "en", questions),
     )
@@ -423,7 +448,7 @@ def _read_track(path: Path, relative: str, folder: str, problems: list[Problem])
     if not isinstance(data, dict):
         check.problem("a track file must be a set of 'key: value' lines")
         return None
-    check.keys(data, TRACK_KEYS, TRACK_KEYS - {"assessment", "translations"})
+    check.keys(data, TRACK_KEYS, TRACK_KEYS - {"assessment", "translations", "knowledge_checks"})
     if data.get("slug") != folder:
         check.problem(f"the track's slug must be its folder name '{folder}'", "slug")
     modules = data.get("modules")
@@ -463,8 +488,31 @@ def _read_track(path: Path, relative: str, folder: str, problems: list[Problem])
         assessment=assessment,
         translations=translations,
         path=relative,
+        policy=_policy(check, data.get("knowledge_checks")),
     )
     return None if check.failed else track
+
+
+def _policy(check: _Checker, raw: Any) -> CheckPolicy:
+    """A track's retry and review policy; what it leaves out takes the defaults."""
+    if raw is None:
+        return CheckPolicy()
+    if not isinstance(raw, dict):
+        check.problem("'knowledge_checks' must set 'attempts', 'wait_minutes' and/or 'review'", "knowledge_checks")
+        return CheckPolicy()
+    check.keys(raw, POLICY_KEYS, set(), "knowledge_checks")
+    default = CheckPolicy()
+    review = raw.get("review", default.review)
+    if review not in REVIEW_MODES:
+        check.problem(f"'review' must be one of: {', '.join(REVIEW_MODES)}", "knowledge_checks", "review")
+        review = default.review
+    return CheckPolicy(
+        attempts=check.integer(raw.get("attempts", default.attempts), 1, 20, "knowledge_checks", "attempts"),
+        wait_minutes=check.integer(
+            raw.get("wait_minutes", default.wait_minutes), 0, 7 * 24 * 60, "knowledge_checks", "wait_minutes"
+        ),
+        review=review,
+    )
 
 
 def _module_files(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -566,6 +614,11 @@ def _cross_check(curriculum: Curriculum, documents: dict[str, Document]) -> None
                     )
                 )
     for module in curriculum.modules.values():
+        for text in [module.original, *module.translations.values()]:
+            checker = _Checker(text.path, documents[text.path], problems)
+            for index, message in item_problems(module, text):
+                where = ("knowledge_check", "questions", index) if index >= 0 else ("knowledge_check", "draw")
+                checker.problem(message, *where)
         if module.track not in curriculum.tracks:
             problems.append(Problem(module.original.path, 1, f"the track '{module.track}' has no valid _track.yml"))
         for text in [module.original, *module.translations.values()]:
