@@ -12,8 +12,8 @@ from flask.cli import AppGroup
 
 from lms import db, migrate
 from lms.auth.passwords import password_problems
-from lms.curriculum.item_quality import longest_right_share
 from lms.curriculum.content import load_curriculum
+from lms.curriculum.item_quality import longest_right_share
 from lms.curriculum.sync import sync_curriculum
 from lms.models import Category, Country, Role, Sex, User
 from lms.people import service as people

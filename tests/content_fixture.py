@@ -112,7 +112,7 @@ modules:
 assessment:
   questions:
 {assessment}
-"""
+{policy}"""
 
 
 def write_curriculum(root: Path) -> Path:
@@ -132,6 +132,8 @@ def write_curriculum(root: Path) -> Path:
                 position=position,
                 modules="\n".join(f"  - {m}" for m in modules),
                 assessment=assessment,
+                # "basics" may be retried at once; "advanced" keeps the defaults (a wait).
+                policy="knowledge_checks:\n  attempts: 3\n  wait_minutes: 0\n" if slug == "basics" else "",
             ),
             encoding="utf-8",
         )

@@ -46,6 +46,7 @@ class Action:
     LINK_CREATED = "account.link_created"
     DATABASE_BACKED_UP = "database.backed_up"
     DATABASE_RESTORED = "database.restored"
+    ATTEMPTS_ALLOWED = "learning.attempts_allowed"
 
 
 def _request_fields() -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """A track's pre-test and post-test: the same questions before and after, to measure learning.
 
-The pre-test can be taken until the learner completes a module of the track (after that it
-would no longer measure what they knew before); the post-test once every module of the
-track is complete. Each is taken once. Results are reported by sex and country, always
+The pre-test is offered where learners start (the track page and every module page of the
+track) until they take it or skip it on purpose; it can be taken until the learner
+completes a module of the track (after that it would no longer measure what they knew
+before). The post-test is offered once every module of the track is complete. Each is
+taken once. Results are reported by sex and country, always
 including "not recorded", so trainers see who gained what.
 """
 
@@ -16,9 +18,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from lms import db
 from lms.curriculum import content
 from lms.curriculum.service import CheckError, Progress, encode_answers, parse_answers, read_token, score
-from lms.models import AssessmentPhase, Country, Sex, Track, TrackAssessment, User
+from lms.models import AssessmentPhase, Country, Module, ModuleCompletion, Sex, Track, TrackAssessment, User
 
 
 @dataclass(frozen=True)
@@ -43,10 +46,19 @@ def token_scope(track_row: Track, phase: AssessmentPhase) -> str:
 
 @dataclass
 class AssessmentState:
-    pre: TrackAssessment | None
+    pre: TrackAssessment | None  # taken or skipped
     post: TrackAssessment | None
     can_take_pre: bool
     can_take_post: bool
+
+    @property
+    def offer_pre(self) -> bool:
+        """Invite the learner to the pre-test: open, and not skipped on purpose."""
+        return self.can_take_pre and self.pre is None
+
+    @property
+    def pre_taken(self) -> TrackAssessment | None:
+        return self.pre if self.pre is not None and not self.pre.skipped else None
 
 
 def state_for(
@@ -64,7 +76,7 @@ def state_for(
     return AssessmentState(
         pre=pre,
         post=post,
-        can_take_pre=has_questions and pre is None and progress.done == 0,
+        can_take_pre=has_questions and (pre is None or pre.skipped) and progress.done == 0,
         can_take_post=has_questions and post is None and progress.complete,
     )
 
@@ -89,15 +101,32 @@ def take(
     by_key = {item.key: item.question for item in questions}
     answers = parse_answers(form, by_key)
     correct, total, percent = score(answers, by_key)
+    skipped = state.pre if phase == AssessmentPhase.PRE and state.pre is not None and state.pre.skipped else None
+    row = skipped or TrackAssessment(user_id=user.id, track_id=track_row.id, phase=phase)
+    row.language, row.correct, row.total, row.score = language, correct, total, percent
+    row.answers, row.skipped, row.taken_at = encode_answers(answers), False, db.utcnow()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as error:
+        raise CheckError(_l("You have already taken this test.")) from error
+    return row
+
+
+def skip_pre(session: Session, *, user: User, track_row: Track, state: AssessmentState) -> TrackAssessment:
+    """Record that the learner chose not to take the pre-test now: it is no longer offered."""
+    if not state.offer_pre:
+        raise CheckError(_l("This test is not open to you now."))
     row = TrackAssessment(
         user_id=user.id,
         track_id=track_row.id,
-        phase=phase,
-        language=language,
-        correct=correct,
-        total=total,
-        score=percent,
-        answers=encode_answers(answers),
+        phase=AssessmentPhase.PRE,
+        language="",
+        correct=0,
+        total=0,
+        score=0,
+        answers="{}",
+        skipped=True,
     )
     try:
         with session.begin_nested():
@@ -105,6 +134,31 @@ def take(
     except IntegrityError as error:
         raise CheckError(_l("You have already taken this test.")) from error
     return row
+
+
+def track_progress(session: Session, curriculum: content.Curriculum, user: User, track: content.Track) -> Progress:
+    """Modules of ``track`` the person completed, out of its active ones (two small queries)."""
+    slugs = [module.slug for module in curriculum.track_modules(track)]
+    active = set(session.scalars(sa.select(Module.slug).where(Module.slug.in_(slugs), Module.archived_at.is_(None))))
+    done = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ModuleCompletion)
+        .join(Module, Module.id == ModuleCompletion.module_id)
+        .where(ModuleCompletion.user_id == user.id, Module.slug.in_(active))
+    )
+    return Progress(done or 0, len(active))
+
+
+def person_tests(session: Session, person: User) -> dict[str, dict[str, TrackAssessment]]:
+    """A person's pre- and post-tests (taken or skipped), by track slug and phase."""
+    found: dict[str, dict[str, TrackAssessment]] = {}
+    for slug, row in session.execute(
+        sa.select(Track.slug, TrackAssessment)
+        .join(Track, Track.id == TrackAssessment.track_id)
+        .where(TrackAssessment.user_id == person.id)
+    ).tuples():
+        found.setdefault(slug, {})[str(row.phase)] = row
+    return found
 
 
 @dataclass
@@ -153,7 +207,7 @@ def results(session: Session, track_row: Track, country_ids: set[int] | None) ->
         sa.select(TrackAssessment.user_id, TrackAssessment.phase, TrackAssessment.score, User.sex, Country.code)
         .join(User, User.id == TrackAssessment.user_id)
         .join(Country, Country.id == User.country_id)
-        .where(TrackAssessment.track_id == track_row.id)
+        .where(TrackAssessment.track_id == track_row.id, TrackAssessment.skipped.is_(False))
     )
     if country_ids is not None:
         query = query.where(User.country_id.in_(country_ids))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
-from wtforms import SelectField, StringField
-from wtforms.validators import Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional
 
 from lms import access
 from lms.curriculum import content
 from lms.curriculum.service import CatalogueFilters
-from lms.forms import SearchForm, options, strip_line, text_rules
+from lms.forms import BaseForm, SearchForm, options, strip_line, text_rules
 from lms.i18n import COUNTRY_LABELS, LANGUAGES
 from lms.models import User
 from lms.people.forms import optional_int
@@ -67,3 +67,13 @@ class LearnerSearchForm(SearchForm):
         self.country.choices = options(
             [("", str(_l("All countries"))), *((c.id, str(COUNTRY_LABELS.get(c.code, c.name))) for c in countries)]
         )
+
+
+class AllowAttemptsForm(BaseForm):
+    """A trainer gives a learner a fresh set of attempts at one module's knowledge check."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        [InputRequired(message=_l("Give the reason for allowing more attempts.")), *text_rules(500, multiline=True)],
+        description=_l("For example: read the module again with the trainer on 3 March."),
+    )

@@ -29,7 +29,8 @@ _OPTION_WORDS = (
 )
 # "option b is right", "answers a and c", "(c)", "b) is ...": letters the learner never sees.
 OPTION_LETTER = re.compile(
-    rf"\b(?:{_OPTION_WORDS})\s+\(?[a-hа-з]\)?(?=\s*(?:[),.;:!?]|$|and\b|or\b|is\b|are\b|i\b|ili\b|и\b|или\b|dhe\b|ose\b))"
+    rf"\b(?:{_OPTION_WORDS})\s+\(?[a-hа-з]\)?"
+    r"(?=\s*[),.;:!?]|\s*$|\s+(?:and|or|is|are|i|ili|je|su|и|или|је|су|dhe|ose|është)\b)"
     r"|(?:^|[\s,;:])\(\s*[a-hа-з]\s*\)"
     r"|(?:^|[.;:]\s+)[a-hа-з]\)\s",
     re.IGNORECASE,

@@ -22,8 +22,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lms import db
-from lms.curriculum import content
-from lms.models import Category, Module, ModuleCompletion, ModuleRevision, ModuleVisit, QuizAttempt, Role, Track, User
+from lms.curriculum import attempts, content
+from lms.models import (
+    AttemptAllowance,
+    Category,
+    Module,
+    ModuleCompletion,
+    ModuleRevision,
+    ModuleVisit,
+    QuizAttempt,
+    Role,
+    Track,
+    User,
+)
 from lms.text import fold_for_search
 
 TOKEN_MAX_AGE = 7 * 24 * 3600
@@ -36,6 +47,16 @@ class CheckError(Exception):
     def __init__(self, message: object) -> None:
         super().__init__(str(message))
         self.message = str(message)
+
+
+class IncompleteAnswers(CheckError):
+    """Some questions were left unanswered: nothing is recorded, the answers given are kept
+    (``answers``) and the page marks each question in ``missing``."""
+
+    def __init__(self, message: object, answers: dict[str, frozenset[str]], missing: list[str]) -> None:
+        super().__init__(message)
+        self.answers = answers
+        self.missing = missing
 
 
 class ContentUnavailable(Exception):
@@ -102,13 +123,22 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt="knowledge-check")
 
 
-def issue_token(user_id: int, scope: str) -> str:
-    """A signed, single-use token for one form: ``scope`` names what it answers."""
-    return _serializer().dumps({"u": user_id, "s": scope, "n": secrets.token_hex(16)})
+def issue_token(user_id: int, scope: str, drawn: object = None) -> str:
+    """A signed, single-use token for one form: ``scope`` names what it answers, ``drawn``
+    the questions and option orders it shows (signed, so they cannot be swapped)."""
+    data: dict[str, object] = {"u": user_id, "s": scope, "n": secrets.token_hex(16)}
+    if drawn is not None:
+        data["d"] = drawn
+    return _serializer().dumps(data)
 
 
 def read_token(token: str, user_id: int, scope: str) -> str:
     """The nonce of a valid token issued to ``user_id`` for ``scope``."""
+    return str(read_token_data(token, user_id, scope).get("n", ""))
+
+
+def read_token_data(token: str, user_id: int, scope: str) -> dict[str, object]:
+    """What a valid token issued to ``user_id`` for ``scope`` carries."""
     try:
         data = _serializer().loads(token or "", max_age=TOKEN_MAX_AGE)
     except SignatureExpired as error:
@@ -117,7 +147,7 @@ def read_token(token: str, user_id: int, scope: str) -> str:
         raise CheckError(_l("This form was not issued by the platform. Reload the page and answer again.")) from error
     if not isinstance(data, dict) or data.get("u") != user_id or data.get("s") != scope:
         raise CheckError(_l("This form belongs to another knowledge check. Reload the page and answer again."))
-    return str(data.get("n", ""))
+    return data
 
 
 def parse_answers(
@@ -144,7 +174,10 @@ def parse_answers(
         answers[question_id] = chosen
     missing = [question_id for question_id in questions if not answers.get(question_id)]
     if missing:
-        raise CheckError(_l("Answer every question before submitting (%(count)d unanswered).", count=len(missing)))
+        given = {key: value for key, value in answers.items() if value}
+        raise IncompleteAnswers(
+            _l("Answer every question before submitting (%(count)d unanswered).", count=len(missing)), given, missing
+        )
     return answers
 
 
@@ -166,26 +199,38 @@ def grade(
     user: User,
     row: Module,
     item: content.Module,
+    policy: content.CheckPolicy,
     language: str,
     form: Mapping[str, Sequence[str]],
     token: str,
 ) -> QuizAttempt:
-    """Grade a knowledge check, record the attempt and, on a first pass, the completion."""
-    nonce = read_token(token, user.id, check_scope(row, item))
-    answers = parse_answers(form, item.questions)
-    correct, total, percent = score(answers, item.questions)
+    """Grade a knowledge check on the questions its form showed, record the attempt and,
+    on a first pass, the completion. Refused (nothing recorded) when the track's policy
+    does not allow an attempt now."""
+    data = read_token_data(token, user.id, check_scope(row, item))
+    drawn = attempts.valid_draw(data.get("d"), item)
+    if drawn is None:
+        raise CheckError(_l("This form no longer matches the knowledge check. Reload the page and answer again."))
+    try:
+        attempts.ensure_may_attempt(session, user, row, policy)
+    except attempts.AttemptRefused as error:
+        raise CheckError(error.message) from error
+    questions = {question_id: item.questions[question_id] for question_id, _options in drawn}
+    answers = parse_answers(form, questions)
+    correct, total, percent = score(answers, questions)
     revision = ensure_revision(session, row, item)
     attempt = QuizAttempt(
         user_id=user.id,
         module_id=row.id,
         revision_id=revision.id,
         language=language,
-        nonce=nonce,
+        nonce=str(data.get("n", "")),
         correct=correct,
         total=total,
         score=percent,
         passed=percent >= item.pass_mark,
         answers=encode_answers(answers),
+        shown=json.dumps(drawn),
     )
     try:
         with session.begin_nested():
@@ -390,6 +435,12 @@ class ModuleRecord:
     completion: ModuleCompletion | None
     attempts: int
     best_score: int | None
+    left: int = 0  # attempts left under the track's policy
+    row_slug: str = ""
+
+    @property
+    def exhausted(self) -> bool:
+        return self.completion is None and self.left == 0
 
 
 def learner_details(
@@ -400,14 +451,20 @@ def learner_details(
         completion.module_id: completion
         for completion in session.scalars(sa.select(ModuleCompletion).where(ModuleCompletion.user_id == person.id))
     }
-    attempt_stats = {
-        module_id: (count, best)
-        for module_id, count, best in session.execute(
-            sa.select(QuizAttempt.module_id, sa.func.count(), sa.func.max(QuizAttempt.score))
-            .where(QuizAttempt.user_id == person.id)
-            .group_by(QuizAttempt.module_id)
+    attempt_rows = session.execute(
+        sa.select(QuizAttempt.module_id, QuizAttempt.submitted_at, QuizAttempt.score).where(
+            QuizAttempt.user_id == person.id
         )
-    }
+    ).all()
+    allowed_since = dict(
+        session.execute(
+            sa.select(AttemptAllowance.module_id, sa.func.max(AttemptAllowance.granted_at))
+            .where(AttemptAllowance.user_id == person.id)
+            .group_by(AttemptAllowance.module_id)
+        )
+        .tuples()
+        .all()
+    )
     details = []
     for track in curriculum.ordered_tracks():
         records = []
@@ -415,7 +472,14 @@ def learner_details(
             row = rows.get(module.slug)
             if row is None:
                 continue
-            count, best = attempt_stats.get(row.id, (0, None))
-            records.append(ModuleRecord(module, completions.get(row.id), count, best))
+            mine = [(at, value) for module_id, at, value in attempt_rows if module_id == row.id]
+            since = allowed_since.get(row.id)
+            used = sum(1 for at, _value in mine if since is None or at >= since)
+            best = max((value for _at, value in mine), default=None)
+            records.append(
+                ModuleRecord(
+                    module, completions.get(row.id), len(mine), best, max(0, track.policy.attempts - used), row.slug
+                )
+            )
         details.append((track, records))
     return details

@@ -25,14 +25,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lms import access, db
 from lms.access import AUTHENTICATED, LEARNING_STAFF, policy
 from lms.cache import LRUCache
 from lms.courses.attendance import refresh_for_person
-from lms.curriculum import assessment, content, service
-from lms.curriculum.forms import CatalogueForm, LearnerSearchForm
+from lms.curriculum import assessment, attempts, content, service
+from lms.curriculum.forms import AllowAttemptsForm, CatalogueForm, LearnerSearchForm
 from lms.curriculum.overview import learners
 from lms.curriculum.store import current_curriculum
 from lms.i18n import current_language
@@ -141,24 +142,47 @@ def _remember_visit(row: Module) -> None:
 
 @dataclass(frozen=True)
 class QuestionView:
-    """A question as shown: its wording in the reader's language, options in a fixed shuffle."""
+    """A question as shown: its wording in the reader's language, options in the order drawn."""
 
     field: str
     text: str
     multiple: bool
     options: tuple[tuple[str, str], ...]
 
+    @property
+    def key(self) -> str:
+        """The question's key in answers: its id, or ``module/id`` in a track's test."""
+        return self.field.removeprefix(service.ANSWER_PREFIX)
+
 
 def question_views(questions: list[tuple[str, content.Question, content.Question]], seed: str) -> list[QuestionView]:
-    """``questions`` are (field name, question with the answer key, question as worded)."""
+    """For the fixed questions of a pre- or post-test: ``questions`` are (field name,
+    question with the answer key, question as worded), options in an order fixed by ``seed``."""
     views = []
     for field, question, wording in questions:
         words = {option.id: option.text for option in wording.options}
-        # The order is fixed per module, so the right answer is not always the first one.
         options = [
             (option.id, words.get(option.id, option.text)) for option in shuffled(question.options, seed + field)
         ]
         views.append(QuestionView(field, wording.text, question.multiple, tuple(options)))
+    return views
+
+
+def drawn_views(drawn: attempts.Drawn, item: content.Module, text: content.ModuleText) -> list[QuestionView]:
+    """The questions of one attempt, in the order and with the options drawn for it."""
+    views = []
+    for question_id, option_ids in drawn:
+        question = item.questions[question_id]
+        wording = text.questions.get(question_id, question)
+        words = {option.id: option.text for option in question.options} | {o.id: o.text for o in wording.options}
+        views.append(
+            QuestionView(
+                f"{service.ANSWER_PREFIX}{question_id}",
+                wording.text,
+                question.multiple,
+                tuple((option_id, words[option_id]) for option_id in option_ids),
+            )
+        )
     return views
 
 
@@ -177,15 +201,11 @@ def _page_parts(item: content.Module, language: str, wanted: str) -> dict[str, M
         track = curriculum.tracks.get(item.track)
         siblings = curriculum.track_modules(track) if track else [item]
         position = [m.slug for m in siblings].index(item.slug)
-        views = question_views(
-            [(f"answer-{q.id}", q, text.questions.get(q.id, q)) for q in item.questions.values()], item.slug
-        )
         macro = functools.partial(get_template_attribute, "learn/_module_parts.html")
         return {
             "head": macro("head")(item, text, track, language, wanted),
             "toc": macro("toc")(body),
             "content": macro("content")(item, text, body),
-            "questions": macro("questions")(views),
             "pager": macro("pager")(
                 siblings[position - 1] if position > 0 else None,
                 siblings[position + 1] if position + 1 < len(siblings) else None,
@@ -196,23 +216,74 @@ def _page_parts(item: content.Module, language: str, wanted: str) -> dict[str, M
     return _PAGE_PARTS.get_or_make(key, make)
 
 
-def _module_page(row: Module, item: content.Module, *, errors: str | None = None, status: int = 200) -> tuple[str, int]:
+def _module_page(
+    row: Module,
+    item: content.Module,
+    *,
+    errors: str | None = None,
+    status: int = 200,
+    retry: service.IncompleteAnswers | None = None,
+    token: str | None = None,
+) -> tuple[str, int]:
+    """The module page; after an incomplete submission (``retry``, with its ``token``) the
+    same questions again, with the answers given and the unanswered ones marked."""
     user = _actor()
     wanted = request.args.get("lang") or current_language()
     language = service.reading_language(item, wanted)
     session = db.get_session()
-    completion, last_attempt = service.status_for(session, user.id, row.id)
+    text = item.text(language)
+    state = attempts.state_for(session, user.id, row, attempts.policy_of(current_curriculum(), item))
+    views: list[QuestionView] = []
+    if state.can_attempt:
+        drawn = None
+        if retry is not None and token:
+            scope = service.check_scope(row, item)
+            drawn = attempts.valid_draw(service.read_token_data(token, user.id, scope).get("d"), item)
+        if drawn is None:
+            drawn = attempts.draw(session, user.id, row, item)
+            token = service.issue_token(user.id, service.check_scope(row, item), drawn)
+        views = drawn_views(drawn, item, text)
     return render_template(
         "learn/module.html",
         module=item,
-        text=item.text(language),
+        text=text,
         parts=_page_parts(item, language, wanted),
         language=language,
-        completion=completion,
-        last_attempt=last_attempt,
-        token=service.issue_token(user.id, service.check_scope(row, item)),
+        check=state,
+        question_views=views,
+        chosen=retry.answers if retry else {},
+        missing=retry.missing if retry else [],
+        token=token,
         errors=errors,
+        pretest=_pretest_offer(session, item),
     ), status
+
+
+@dataclass(frozen=True)
+class TestOffer:
+    """An invitation on a module page: the track's pre-test (before starting) or post-test."""
+
+    track: content.Track
+    phase: AssessmentPhase
+    questions: int
+
+
+def _pretest_offer(session: Session, item: content.Module) -> TestOffer | None:
+    """The track's pre-test while it is open and not skipped, or its post-test once every
+    module is complete and it has not been taken."""
+    curriculum = current_curriculum()
+    track_item = curriculum.tracks.get(item.track)
+    row = service.active_tracks(session).get(item.track)
+    questions = assessment.questions_of(curriculum, track_item) if track_item else []
+    if track_item is None or row is None or not questions:
+        return None
+    progress = assessment.track_progress(session, curriculum, _actor(), track_item)
+    tests = assessment.state_for(session, _actor(), row, progress, True)
+    if tests.offer_pre:
+        return TestOffer(track_item, AssessmentPhase.PRE, len(questions))
+    if tests.can_take_post:
+        return TestOffer(track_item, AssessmentPhase.POST, len(questions))
+    return None
 
 
 @bp.post("/modules/<slug>/check")
@@ -221,16 +292,21 @@ def check_submit(slug: str) -> str | Response | tuple[str, int]:
     row, item = _module_or_404(slug)
     session = db.get_session()
     language = service.reading_language(item, request.form.get("language", ""))
+    token = request.form.get("token", "")
     try:
         attempt = service.grade(
             session,
             user=_actor(),
             row=row,
             item=item,
+            policy=attempts.policy_of(current_curriculum(), item),
             language=language,
             form=request.form.to_dict(flat=False),
-            token=request.form.get("token", ""),
+            token=token,
         )
+    except service.IncompleteAnswers as error:
+        session.rollback()
+        return _module_page(row, item, errors=error.message, status=400, retry=error, token=token)
     except service.CheckError as error:
         session.rollback()
         return _module_page(row, item, errors=error.message, status=400)
@@ -250,17 +326,28 @@ def attempt(attempt_id: int) -> str:
         # Attempts are the learner's own: another person's id is simply not found.
         access.deny(404, reason="knowledge-check attempt of another person", target=found)
     row = session.get(Module, found.module_id)
-    item = current_curriculum().modules.get(row.slug)
+    curriculum = current_curriculum()
+    item = curriculum.modules.get(row.slug)
     if item is None or row.archived_at is not None:
         raise service.ContentUnavailable(row.slug)
+    state = attempts.state_for(session, found.user_id, row, attempts.policy_of(curriculum, item))
+    text = item.text(found.language)
+    shown = [
+        (item.questions[question_id], text.questions.get(question_id, item.questions[question_id]), options)
+        for question_id, options in attempts.shown_of(found, item)
+        if question_id in item.questions
+    ]
     return render_template(
         "learn/attempt.html",
         attempt=found,
         row=row,
         module=item,
-        text=item.text(found.language),
+        text=text,
+        shown=shown,
         answers=service.stored_answers(found.answers),
-        completion=service.completion_for(session, found.user_id, row.id),
+        check=state,
+        changed=found.revision.content_hash != item.content_hash,
+        track=curriculum.tracks.get(item.track),
     )
 
 
@@ -291,7 +378,14 @@ def _test_context(
     return row, item, questions, tests
 
 
-def _test_page(slug: str, phase: AssessmentPhase, *, errors: str | None = None, status: int = 200) -> str:
+def _test_page(
+    slug: str,
+    phase: AssessmentPhase,
+    *,
+    errors: str | None = None,
+    status: int = 200,
+    retry: service.IncompleteAnswers | None = None,
+) -> str:
     row, item, questions, tests = _test_context(slug, phase)
     open_now = tests.can_take_pre if phase == AssessmentPhase.PRE else tests.can_take_post
     language = current_language()
@@ -312,6 +406,9 @@ def _test_page(slug: str, phase: AssessmentPhase, *, errors: str | None = None, 
         language=language,
         token=service.issue_token(_actor().id, assessment.token_scope(row, phase)),
         errors=errors,
+        chosen=retry.answers if retry else {},
+        missing=retry.missing if retry else [],
+        module_slug=request.values.get("module", ""),
     ), status
 
 
@@ -319,7 +416,7 @@ def _test_page(slug: str, phase: AssessmentPhase, *, errors: str | None = None, 
 @policy(AUTHENTICATED)
 def test_submit(slug: str, phase: str) -> str | Response | tuple[str, int]:
     phase_ = _phase_or_404(phase)
-    row, _item, questions, tests = _test_context(slug, phase_)
+    row, item, questions, tests = _test_context(slug, phase_)
     session = db.get_session()
     try:
         result = assessment.take(
@@ -333,11 +430,38 @@ def test_submit(slug: str, phase: str) -> str | Response | tuple[str, int]:
             form=request.form.to_dict(flat=False),
             token=request.form.get("token", ""),
         )
+    except service.IncompleteAnswers as error:
+        session.rollback()
+        return _test_page(slug, phase_, errors=error.message, status=400, retry=error)
     except service.CheckError as error:
         session.rollback()
         return _test_page(slug, phase_, errors=error.message, status=400)
     session.commit()
     flash(_("Test recorded: %(correct)d of %(total)d correct.", correct=result.correct, total=result.total), "success")
+    # Back to the module the learner came from (a pre-test taken from a module page).
+    module_slug = request.form.get("module", "")
+    if module_slug in item.modules:
+        return redirect(url_for("learn.module", slug=module_slug))
+    return redirect(url_for("learn.track", slug=slug))
+
+
+@bp.post("/tracks/<slug>/tests/pre/skip")
+@policy(AUTHENTICATED)
+def skip_pretest(slug: str) -> Response:
+    row, item, _questions, tests = _test_context(slug, AssessmentPhase.PRE)
+    session = db.get_session()
+    try:
+        assessment.skip_pre(session, user=_actor(), track_row=row, state=tests)
+    except service.CheckError as error:
+        session.rollback()
+        flash(error.message, "error")
+    else:
+        session.commit()
+        flash(_("The pre-test is skipped. You can still take it from the track page until you complete a module."))
+    # Back to the module the learner was reading, if it is one of this track's.
+    module_slug = request.form.get("module", "")
+    if module_slug in item.modules:
+        return redirect(url_for("learn.module", slug=module_slug))
     return redirect(url_for("learn.track", slug=slug))
 
 
@@ -367,13 +491,43 @@ def progress() -> str | tuple[str, int]:
 def learner(person_id: int) -> str:
     session = db.get_session()
     person = people.get_person_in_reach(session, person_id, _actor())
+    return _learner_page(person)
+
+
+def _learner_page(
+    person: User, *, form: AllowAttemptsForm | None = None, failed_module: str = "", status: int = 200
+) -> tuple[str, int]:
+    session = db.get_session()
     curriculum = current_curriculum()
     return render_template(
         "learn/learner.html",
         person=person,
         curriculum=curriculum,
         details=service.learner_details(session, curriculum, person),
-    )
+        tests=assessment.person_tests(session, person),
+        form=form or AllowAttemptsForm(),
+        failed_module=failed_module,
+    ), status
+
+
+@bp.post("/progress/<int:person_id>/modules/<slug>/attempts")
+@policy(LEARNING_STAFF)
+def allow_attempts(person_id: int, slug: str) -> Response | tuple[str, int]:
+    session = db.get_session()
+    person = people.get_person_in_reach(session, person_id, _actor())
+    row, _item = _module_or_404(slug)
+    form = AllowAttemptsForm()
+    if not form.validate():
+        return _learner_page(person, form=form, failed_module=slug, status=400)
+    try:
+        attempts.allow_more_attempts(session, person, row, form.reason.data or "", actor=_actor())
+    except attempts.AttemptRefused as error:
+        session.rollback()
+        form.reason.errors = [error.message]
+        return _learner_page(person, form=form, failed_module=slug, status=400)
+    session.commit()
+    flash(_("%(name)s may now try the knowledge check again.", name=person.full_name), "success")
+    return redirect(url_for("learn.learner", person_id=person.id))
 
 
 @bp.get("/tracks/<slug>/results")

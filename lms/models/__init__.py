@@ -46,6 +46,7 @@ from lms.models.courses import (
 )
 from lms.models.curriculum import (
     AssessmentPhase,
+    AttemptAllowance,
     Module,
     ModuleCompletion,
     ModuleRevision,
@@ -82,6 +83,7 @@ __all__ = [
     "ActionOwner",
     "ActionStatus",
     "AssessmentPhase",
+    "AttemptAllowance",
     "Attendance",
     "AttendanceMark",
     "AuditEvent",

@@ -98,9 +98,28 @@ class QuizAttempt(Base):
     score: Mapped[int]  # percent, rounded down
     passed: Mapped[bool]
     answers: Mapped[str] = mapped_column(sa.Text)  # JSON: question id -> chosen option ids
+    # JSON: the questions drawn for this attempt, in the order shown, each with its options
+    # in the order shown ([[question id, [option ids]], ...]). NULL for attempts made before
+    # pools were drawn, which asked every question of the module.
+    shown: Mapped[str | None] = mapped_column(sa.Text)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     revision: Mapped[ModuleRevision] = relationship(lazy="joined")
+
+
+class AttemptAllowance(Base):
+    """A trainer's or coordinator's decision to give a learner more attempts at a module's
+    knowledge check: attempts are counted again from ``granted_at``."""
+
+    __tablename__ = "attempt_allowances"
+    __table_args__ = (sa.Index("ix_attempt_allowances_user_module", "user_id", "module_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("modules.id"))
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ModuleCompletion(Base):
@@ -138,7 +157,9 @@ class AssessmentPhase(enum.StrEnum):
 
 
 class TrackAssessment(Base):
-    """A track's pre-test (before starting) or post-test (after finishing): once each."""
+    """A track's pre-test (before starting) or post-test (after finishing): once each. A
+    pre-test the learner chose to skip is kept as ``skipped`` (no score), so it is no longer
+    offered; they may still take it later, while no module of the track is complete."""
 
     __tablename__ = "track_assessments"
     __table_args__ = (sa.UniqueConstraint("user_id", "track_id", "phase"),)
@@ -152,4 +173,5 @@ class TrackAssessment(Base):
     total: Mapped[int]
     score: Mapped[int]
     answers: Mapped[str] = mapped_column(sa.Text)
+    skipped: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -59,8 +59,18 @@ def test_check_command_names_file_and_line_and_fails(runner, content_dir) -> Non
         ),
         (
             ("Introduction to the module.", "See [this](module:no-such-module)."),
-            "second-module.md:58: broken link: no module 'no-such-module'",
+            "second-module.md:104: broken link: no module 'no-such-module'",
         ),
+        (
+            ('explanation: "Because a is right for q2."', 'explanation: "Option a is right, as the text says."'),
+            "question 'q2': the explanation names an option by its letter",
+        ),
+        (
+            ('{id: d, text: "Option d of q5"}', '{id: d, text: "Option d of q5", correct: true}'),
+            "question 'q5' has several right answers but only 1 wrong option",
+        ),
+        (("draw: 5", "draw: 8"), "the pool (10) must be at least 3 larger than 'draw' (8)"),
+        (("draw: 5", "draw: 11"), "'draw' must be a whole number from 1 to 10"),
     ],
 )
 def test_each_kind_of_problem_is_reported_with_its_line(content_dir, change, expected) -> None:
@@ -82,7 +92,7 @@ def test_too_few_questions_and_wrong_length(content_dir) -> None:
     short = short[: short.index("## First section")] + "## Too short\n\nOnly a few words here.\n"
     path.write_text(short)
     problems = " ".join(_problems(content_dir))
-    assert "at least 5 questions, found 1" in problems
+    assert "'draw' must be a whole number from 1 to 1" in problems  # a pool of one question
     assert "the text has" in problems and "a module has 600 to 2000 words" in problems
 
 
@@ -111,3 +121,24 @@ def test_a_broken_file_leaves_the_rest_valid(content_dir) -> None:
     assert "third-module" in curriculum.modules and "first-module" in curriculum.modules
     assert "second-module" not in curriculum.modules
     assert any("second-module.md:1: the file must start with a line '---'" in str(p) for p in curriculum.problems)
+
+
+def test_right_answers_that_are_the_longest_option_are_reported(content_dir) -> None:
+    """Two of eight single-answer items may have the longest right answer; three may not."""
+    path = content_dir / "basics" / "second-module.md"
+    text = path.read_text()
+    for number in (1, 2):
+        text = text.replace(
+            f'text: "Option a of q{number}", correct', f'text: "Option a of q{number} at length", correct'
+        )
+    path.write_text(text)
+    assert not any("longest option" in problem for problem in _problems(content_dir))
+    path.write_text(text.replace('text: "Option a of q3", correct', 'text: "Option a of q3 at length", correct'))
+    longest = [problem for problem in _problems(content_dir) if "longest option" in problem]
+    assert len(longest) == 3 and all("as in 3 of the 8 single-answer questions" in problem for problem in longest)
+    assert any(problem.startswith("basics/second-module.md:") and "'q3'" in problem for problem in longest)
+
+
+def test_the_check_reports_the_banks_longest_answer_share(runner) -> None:
+    result = runner.invoke(args=["lms", "content", "check"])
+    assert "the right answer is the longest option in 0 of 24 single-answer questions (0%)" in result.output

@@ -1,5 +1,6 @@
 """Reading modules, knowledge checks graded on the server, completion and progress."""
 
+import json
 import re
 
 import pytest
@@ -8,7 +9,8 @@ import sqlalchemy as sa
 from lms.audit.service import Action
 from lms.models import ModuleCompletion, QuizAttempt, Role
 from tests.conftest import login_as
-from tests.curriculum.helpers import RIGHT, WRONG, form_fields, submit_check
+from tests.content_fixture import DRAW, MULTIPLE
+from tests.curriculum.helpers import RIGHT, WRONG, answers_for, form_fields, shown_questions, submit_check
 
 
 @pytest.fixture
@@ -41,7 +43,13 @@ def test_reader_shows_contents_time_objectives_and_the_check(client, learner) ->
     assert '<nav class="toc"' in page and "First section" in page and "Second section" in page
     assert "About 20 minutes" in page
     assert "Understand the test." in page
-    assert page.count('type="radio"') == 12 and page.count('type="checkbox"') == 3
+    # One attempt asks DRAW of the pool's questions, each with its four options.
+    asked = shown_questions(page)
+    assert len(asked) == DRAW and len(set(asked)) == DRAW
+    multiple = [q for q in asked if q in MULTIPLE]
+    assert page.count('type="checkbox"') == 4 * len(multiple)
+    assert page.count('type="radio"') == 4 * (DRAW - len(multiple))
+    assert "Each attempt asks 5 questions, drawn from 10." in page
     assert 'href="https://undocs.org/S/RES/1325(2000)"' in page
 
 
@@ -61,14 +69,13 @@ def test_fail_then_pass_completes_the_module(client, learner, session) -> None:
     failed = submit_check(client, "second-module", WRONG)
     assert failed.status_code == 302
     result = client.get(failed.headers["Location"]).get_data(as_text=True)
-    assert "2 of 5 correct (40%)" in result and "Not yet" in result
-    assert "Because a is right for q1." in result
+    assert "0 of 5 correct (0%)" in result and "Not yet" in result
     assert _count(session, ModuleCompletion) == 0
     passed = submit_check(client, "second-module", RIGHT)
     result = client.get(passed.headers["Location"]).get_data(as_text=True)
     assert "5 of 5 correct (100%)" in result and "This module is complete." in result
     attempts = session.scalars(sa.select(QuizAttempt).order_by(QuizAttempt.id)).all()
-    assert [(a.score, a.passed) for a in attempts] == [(40, False), (100, True)]
+    assert [(a.score, a.passed) for a in attempts] == [(0, False), (100, True)]
     completion = session.scalar(sa.select(ModuleCompletion))
     assert completion.attempt_id == attempts[1].id
     assert completion.revision.version == 1 and completion.language == "en"
@@ -76,9 +83,11 @@ def test_fail_then_pass_completes_the_module(client, learner, session) -> None:
 
 
 def test_multiple_answer_questions_need_exactly_the_right_options(client, learner, session) -> None:
-    partly = {**RIGHT, "q5": ["a"]}
+    partly = {**RIGHT, **{q: ["a"] for q in MULTIPLE}}
     submit_check(client, "second-module", partly)
-    assert session.scalar(sa.select(QuizAttempt.correct)) == 4
+    attempt = session.scalar(sa.select(QuizAttempt))
+    asked = [question_id for question_id, _options in json.loads(attempt.shown)]
+    assert attempt.correct == len([q for q in asked if q not in MULTIPLE])
 
 
 def test_progress_bars_move(client, learner) -> None:
@@ -106,15 +115,21 @@ def test_continue_where_you_left_off(client, learner) -> None:
 @pytest.mark.parametrize(
     "tamper",
     [
-        {"answer-q1": ["z"]},  # an option that does not exist
-        {"answer-q9": ["a"]},  # a question that does not exist
-        {"answer-q1": ["a", "b"]},  # two answers to a single-choice question
-        {"answer-q1": []},  # a question left unanswered
+        {"first": ["z"]},  # an option that does not exist
+        {"answer-q99": ["a"]},  # a question that does not exist
+        {"first": ["a", "b"]},  # two answers to a single-choice question
+        {"first": []},  # a question left unanswered
+        {"not-asked": ["a"]},  # a question of the pool this attempt did not ask
     ],
 )
 def test_tampered_answers_are_refused_and_record_nothing(client, learner, session, tamper) -> None:
     page = client.get("/learn/modules/second-module").get_data(as_text=True)
-    data = {**form_fields(page), **{f"answer-{q}": v for q, v in RIGHT.items()}, **tamper}
+    asked = shown_questions(page)
+    single = next(q for q in asked if q not in MULTIPLE)
+    not_asked = next(q for q in RIGHT if q not in asked)
+    names = {"first": f"answer-{single}", "not-asked": f"answer-{not_asked}"}
+    tamper = {names.get(key, key): value for key, value in tamper.items()}
+    data = {**form_fields(page), **answers_for(page, RIGHT), **tamper}
     data = {key: value for key, value in data.items() if value != []}
     response = client.post("/learn/modules/second-module/check", data=data)
     assert response.status_code == 400
@@ -132,7 +147,7 @@ def test_answers_for_another_modules_form_or_a_forged_token_are_refused(client, 
 
 def test_a_repeated_submit_is_refused(client, learner, session) -> None:
     page = client.get("/learn/modules/second-module").get_data(as_text=True)
-    data = {**form_fields(page), **{f"answer-{q}": v for q, v in RIGHT.items()}}
+    data = {**form_fields(page), **answers_for(page, WRONG)}
     assert client.post("/learn/modules/second-module/check", data=data).status_code == 302
     again = client.post("/learn/modules/second-module/check", data=data)
     assert again.status_code == 400

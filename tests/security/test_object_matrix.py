@@ -116,6 +116,7 @@ OBJECT_ROUTES: dict[tuple[str, str], tuple[str, dict[str, set[str]]]] = {
     ("people.link_submit", "POST"): ("person", MANAGES),
     ("mfa.reset_submit", "POST"): ("person", MANAGES),
     ("learn.learner", "GET"): ("person", REACHES),
+    ("learn.allow_attempts", "POST"): ("person", REACHES),
     ("courses.detail", "GET"): ("course", COURSE_VIEWERS),
     ("courses.edit", "GET"): ("course", COURSES),
     ("courses.edit_submit", "POST"): ("course", COURSES),
@@ -405,7 +406,7 @@ def test_object_matrix(app: Any, make_user: Any, actor_name: str) -> None:
     """Each object the actor may act on reaches the view (no refusal, nothing audited as
     refused); each other object is refused with its route's status and one audit row."""
     checked, mismatches = _mismatches(app, make_user, actor_name, OBJECT_ROUTES, EXPECTED)
-    assert checked == 144  # 8 person routes on 5 people, 52 others on 2 objects each
+    assert checked == 149  # 9 person routes on 5 people, 52 others on 2 objects each
     assert not mismatches, "\n".join(mismatches)
 
 
@@ -439,7 +440,8 @@ def _objects(
         found = []
         for key, (roles, country) in PERSON_TARGETS.items():
             target = actor if key == "self" else make_user(roles=roles, country=country, password=False)
-            found.append((key, {name: target.id for name in rule.arguments if name in {"person_id", "user_id"}}))
+            args = {name: target.id for name in rule.arguments if name in {"person_id", "user_id"}}
+            found.append((key, args | ({"slug": "first-module"} if "slug" in rule.arguments else {})))
         return found
     keys = ("own", "other") if kind == "owned" else ("rs", "mk")
     found = []

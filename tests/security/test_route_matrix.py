@@ -86,8 +86,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("learn.attempt", "GET"): signed_in(404),
     ("learn.test", "GET"): signed_in(200),
     ("learn.test_submit", "POST"): signed_in(400),
+    ("learn.skip_pretest", "POST"): signed_in(302),
     ("learn.progress", "GET"): only([ADMIN, COORD, TRAINER], 200),
     ("learn.learner", "GET"): only([ADMIN, COORD, TRAINER], 200),
+    ("learn.allow_attempts", "POST"): only([ADMIN, COORD, TRAINER], 400),
     ("learn.results", "GET"): only([ADMIN, COORD, TRAINER], 200),
     # The course is delivered by the trainer; coach and trainee are not on it.
     ("courses.index", "GET"): only(COURSE_STAFF, 200),
@@ -205,7 +207,14 @@ URL_ARGS = {
     "code": "{code}",
     "fmt": "csv",
 }
-SLUGS = {"learn.track": "basics", "learn.test": "basics", "learn.test_submit": "basics", "learn.results": "basics"}
+SLUGS = {
+    "learn.track": "basics",
+    "learn.test": "basics",
+    "learn.test_submit": "basics",
+    "learn.skip_pretest": "basics",
+    "learn.results": "basics",
+    "learn.allow_attempts": "first-module",
+}
 
 
 def _routes(app: Any) -> list[tuple[str, str, Any]]:
