@@ -1,18 +1,20 @@
 """Demonstration courses: one finished, one under way, one open for requests, one draft.
 
 Dates are relative to the day the demo is loaded, so a new user always sees a course in
-progress, sessions coming up in the calendar and results of a finished course.
+progress, sessions coming up in the calendar and results of a finished course. The course
+under way has attendance for the sessions held so far: nobody has completed it, and it
+offers no certificate until its last session ends.
 """
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lms import db
-from lms.courses import attendance, enrolment, network, service
+from lms.courses import attendance, enrolment, network, schedule, service
 from lms.models import (
     AttendanceMark,
     Country,
@@ -159,7 +161,7 @@ def load_demo_courses(session: Session) -> int:
             enrolment.enrol(session, course, learner, actor=trainer)
         if status in {CourseStatus.IN_PROGRESS, CourseStatus.COMPLETED}:
             service.change_status(session, course, CourseStatus.IN_PROGRESS, actor=trainer)
-            _attendance(session, course, learners, today)
+            _attendance(session, course, learners)
         if status == CourseStatus.COMPLETED:
             service.change_status(session, course, CourseStatus.COMPLETED, actor=trainer)
         attendance.refresh_results(session, course)
@@ -167,11 +169,11 @@ def load_demo_courses(session: Session) -> int:
     return len(COURSES)
 
 
-def _attendance(session: Session, course: object, learners: list[User], today: date) -> None:
+def _attendance(session: Session, course: object, learners: list[User]) -> None:
     """Most people attend; one misses two sessions, one is excused once."""
     for index, sitting in enumerate(course.sessions):  # type: ignore[attr-defined]
-        if sitting.date > today:
-            continue
+        if not schedule.session_has_started(sitting):
+            continue  # attendance is taken from a session's start
         marks = {}
         for number, learner in enumerate(learners):
             mark = AttendanceMark.PRESENT

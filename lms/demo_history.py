@@ -12,13 +12,13 @@ then completion times are set to each course's last day. Deterministic (a fixed 
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from lms import db
-from lms.courses import attendance, enrolment, service
+from lms.courses import attendance, enrolment, schedule, service
 from lms.models import (
     AttendanceMark,
     Category,
@@ -222,9 +222,11 @@ def backdate_completions(session: Session) -> None:
     """Completion is when a course ended, not when its demo data was written."""
     today = db.utcnow().date()
     for course in session.scalars(sa.select(Course).where(Course.end_date < today)):
+        if not schedule.has_ended(course):
+            continue
         session.execute(
             sa.update(Enrolment)
             .where(Enrolment.course_id == course.id, Enrolment.completed_at.is_not(None))
-            .values(completed_at=datetime.combine(course.end_date, time(14), tzinfo=UTC))
+            .values(completed_at=schedule.ends_at(course).astimezone(UTC))
         )
     session.flush()

@@ -1,7 +1,8 @@
 """Who may receive a certificate, and what it will say.
 
 Three achievements lead to a certificate: completing a course (the course's completion
-rule, see ``lms.courses.attendance``), completing every module of a track, and completing
+rule, see ``lms.courses.attendance``; only once the course has ended, so a certificate never
+speaks of a course still under way), completing every module of a track, and completing
 a cycle of the Gender Coach Programme. Each is an :class:`Achievement`, a snapshot of
 what the certificate prints; people who already hold a certificate for it are not eligible.
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from lms.courses import schedule
+from lms.courses.schedule import REGION_ZONE
 from lms.models import (
     AchievementKind,
     Certificate,
@@ -36,11 +38,10 @@ from lms.models import (
 
 NETWORK = "Regional Network of Gender Trainers"
 COACH_PROGRAMME = "Gender Coach Programme"
-# Dates on certificates are the region's calendar dates, not UTC ones.
-REGION_ZONE = ZoneInfo("Europe/Belgrade")
 
 
 def local_date(moment: datetime) -> date:
+    """Dates on certificates are the region's calendar dates, not UTC ones."""
     return moment.astimezone(REGION_ZONE).date()
 
 
@@ -121,14 +122,17 @@ def course_minutes(course: Course) -> int:
 
 
 def course_achievements(session: Session, course: Course, *, include_certified: bool = False) -> list[Achievement]:
-    """Everyone who completed ``course``, in roster (alphabetical) order."""
+    """Everyone who completed ``course``, in roster (alphabetical) order; nobody while the
+    course has not ended (or was cancelled)."""
+    if not schedule.has_ended(course):
+        return []
     enrolments = session.scalars(
         sa.select(Enrolment)
         .join(User, User.id == Enrolment.user_id)
         .where(
             Enrolment.course_id == course.id,
             Enrolment.status == EnrolmentStatus.ENROLLED,
-            Enrolment.completed_at.is_not(None),
+            Enrolment.is_completed,
         )
         .order_by(User.sort_name, User.id)
     ).all()
@@ -153,8 +157,10 @@ def course_achievements(session: Session, course: Course, *, include_certified: 
             holder=person,
             title=course.title,
             minutes=minutes,
-            start_date=course.start_date,
-            end_date=course.end_date,
+            # The days it was held: an end date planned later than the last session would
+            # date the certificate after the course.
+            start_date=schedule.first_day(course),
+            end_date=schedule.last_day(course),
             country_id=course.country_id,
             issuers=issuers,
             modules=versions[person.id],

@@ -24,10 +24,10 @@ class CourseRow:
 
 
 def course_rows(session: Session, country_ids: set[int] | None) -> list[CourseRow]:
-    """Courses with at least one person who completed them, newest first."""
+    """Courses with at least one person who completed them (so courses that have ended), newest first."""
     completed = (
         sa.select(Enrolment.course_id, sa.func.count().label("n"))
-        .where(Enrolment.status == EnrolmentStatus.ENROLLED, Enrolment.completed_at.is_not(None))
+        .where(Enrolment.status == EnrolmentStatus.ENROLLED, Enrolment.is_completed)
         .group_by(Enrolment.course_id)
         .subquery()
     )
@@ -38,7 +38,7 @@ def course_rows(session: Session, country_ids: set[int] | None) -> list[CourseRo
             Enrolment,
             sa.and_(Enrolment.course_id == Certificate.course_id, Enrolment.user_id == Certificate.holder_id),
         )
-        .where(Enrolment.completed_at.is_not(None), Enrolment.status == EnrolmentStatus.ENROLLED)
+        .where(Enrolment.is_completed, Enrolment.status == EnrolmentStatus.ENROLLED)
         .group_by(Certificate.course_id)
         .subquery()
     )

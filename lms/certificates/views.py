@@ -22,6 +22,7 @@ from lms.certificates.eligibility import Achievement
 from lms.certificates.files import certificate_pdf
 from lms.certificates.forms import IssueForm, PrintForm, ReasonForm, SignatoryForm
 from lms.certificates.overview import course_rows, recent_jobs, track_rows
+from lms.courses import schedule
 from lms.downloads import attachment
 from lms.forms import BaseForm
 from lms.models import (
@@ -144,6 +145,8 @@ def course(course_id: int) -> str:
         form=form,
         issued=_issued_for_course(course),
         print_form=PrintForm(),
+        ended=schedule.has_ended(course),
+        ends_at=schedule.ends_at(course),
     )
 
 
@@ -163,6 +166,9 @@ def _issued_for_course(course: Course) -> list[Certificate]:
 @policy(STAFF_MANAGERS)
 def course_issue(course_id: int) -> WerkzeugResponse | tuple[str, int]:
     course = _course_in_scope(course_id)
+    if not schedule.has_ended(course):
+        flash(_("This course has not ended: certificates can be issued once its last session is over."), "error")
+        return redirect(url_for("certificates.course", course_id=course.id))
     achievements = eligibility.course_achievements(db.get_session(), course)
     form = IssueForm()
     ok, issued = _issue(achievements, form, course.language)
@@ -174,6 +180,8 @@ def course_issue(course_id: int) -> WerkzeugResponse | tuple[str, int]:
             form=form,
             issued=_issued_for_course(course),
             print_form=PrintForm(),
+            ended=True,
+            ends_at=schedule.ends_at(course),
         ), 400
     _flash_issued(issued)
     return redirect(url_for("certificates.course", course_id=course.id))

@@ -1,16 +1,31 @@
 """Attendance at sessions, and the completion rule that turns it into results.
 
 The rule, as the course page states it: a person completes the course when they were
-present at no less than the course's threshold (80% by default) of its sessions that
-took place, an excused absence not counting against them, and, when the course requires
-it, they completed every module of the course. A trainer may override the result with a
-reason; the override, who made it and when are kept.
+present at no less than the course's threshold (80% by default) of its sessions, an
+excused absence not counting against them, and, when the course requires it, they
+completed every module of the course. A trainer may override the result with a reason;
+the override, who made it and when are kept.
+
+**Only once the course is over.** The rule applies to the sessions held when the course
+closes (``lms.courses.schedule``: the end of its last session not cancelled), so nobody
+completes a course under way, and a cancelled course completes nobody. Before the end,
+the results page shows each person's standing so far; a trainer's decision may be
+recorded at any time and, like the rule, takes effect when the course ends.
+
+``Enrolment.completed_at`` is when the completion takes effect. Whenever something that
+decides it changes (attendance, a module completed, an override, the schedule, the
+course's rule or status), :func:`refresh_results` recomputes it; for a person who already
+meets the rule before the end (the sessions to come counted as missed), it is set ahead
+to the moment the course ends. Readers count a completion only from that moment
+(``Enrolment.is_completed``), so the result becomes visible when the course ends without
+anything having to run then.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -18,12 +33,14 @@ from sqlalchemy.orm import Session
 
 from lms import db
 from lms.audit.service import record
+from lms.courses import schedule
 from lms.courses.service import CourseAction, CourseError
 from lms.models import (
     Attendance,
     AttendanceMark,
     Course,
     CourseSession,
+    CourseStatus,
     Enrolment,
     EnrolmentStatus,
     ModuleCompletion,
@@ -47,6 +64,14 @@ def record_attendance(
     """Save the marks of one session for everyone at once, then update the results."""
     if course_session.is_cancelled:
         raise CourseError(_l("This session was cancelled: there is no attendance to record."))
+    if not schedule.session_has_started(course_session):
+        raise CourseError(
+            _l(
+                "This session has not started yet: attendance can be recorded from %(start)s on %(date)s.",
+                start=course_session.start_time.strftime("%H:%M"),
+                date=course_session.date.isoformat(),
+            )
+        )
     enrolled = set(
         session.scalars(
             sa.select(Enrolment.user_id).where(
@@ -77,46 +102,82 @@ def record_attendance(
 
 @dataclass(frozen=True)
 class Result:
-    """How a person stands against the completion rule."""
+    """How a person stands against the completion rule.
 
-    sessions: int  # sessions that counted (held, minus excused absences)
+    ``held`` and ``present`` count the sessions held so far (those that have started), an
+    excused absence left out; ``to_come`` the sessions not started yet. Once the course
+    has ended, nothing is to come and the rule is decided on what was held.
+    """
+
+    held: int
     present: int
+    to_come: int
     modules_required: int
     modules_done: int
     threshold: int
     require_modules: bool
     override: bool | None
+    ended: bool
+    cancelled: bool = False
 
     @property
-    def attendance_percent(self) -> int:
-        return math.floor(100 * self.present / self.sessions) if self.sessions else 0
+    def attendance_percent(self) -> int | None:
+        """Attendance at the sessions held so far; None while none was held."""
+        return math.floor(100 * self.present / self.held) if self.held else None
+
+    @property
+    def modules_met(self) -> bool:
+        return not self.require_modules or self.modules_done >= self.modules_required
 
     @property
     def meets_rule(self) -> bool:
-        attended = self.sessions > 0 and self.attendance_percent >= self.threshold
-        modules = not self.require_modules or self.modules_done >= self.modules_required
-        return attended and modules
+        """Whether the rule is met over every session of the course, those to come counted
+        as missed: once the course has ended, the rule itself."""
+        sessions = self.held + self.to_come
+        attended = sessions > 0 and math.floor(100 * self.present / sessions) >= self.threshold
+        return attended and self.modules_met
+
+    @property
+    def on_track(self) -> bool:
+        """Before the end: the threshold is met at the sessions held so far."""
+        return self.attendance_percent is not None and self.attendance_percent >= self.threshold
+
+    @property
+    def completes(self) -> bool:
+        """What decides the result when the course ends: the trainer's decision, else the rule."""
+        if self.cancelled:
+            return False
+        return self.override if self.override is not None else self.meets_rule
 
     @property
     def completed(self) -> bool:
-        return self.override if self.override is not None else self.meets_rule
+        """Completed: only once the course has ended."""
+        return self.ended and self.completes
 
 
-def results(session: Session, course: Course) -> dict[int, Result]:
-    """Every enrolled person's standing, from a handful of queries whatever the roster size."""
-    today = db.utcnow().date()
-    held = [s.id for s in course.sessions if not s.is_cancelled and s.date <= today]
-    enrolments = session.scalars(
-        sa.select(Enrolment).where(Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.ENROLLED)
-    ).all()
+def _marks(session: Session, session_ids: list[int]) -> dict[tuple[int, AttendanceMark], int]:
     counts: dict[tuple[int, AttendanceMark], int] = {}
-    if held:
+    if session_ids:
         for user_id, mark, count in session.execute(
             sa.select(Attendance.user_id, Attendance.mark, sa.func.count())
-            .where(Attendance.session_id.in_(held))
+            .where(Attendance.session_id.in_(session_ids))
             .group_by(Attendance.user_id, Attendance.mark)
         ):
             counts[(user_id, mark)] = count
+    return counts
+
+
+def results(session: Session, course: Course, now: datetime | None = None) -> dict[int, Result]:
+    """Every enrolled person's standing, from a handful of queries whatever the roster size."""
+    now = now or db.utcnow()
+    meetings = schedule.held_sessions(course)
+    held = [meeting.id for meeting in meetings if schedule.session_has_started(meeting, now)]
+    to_come = len(meetings) - len(held)
+    ended = schedule.has_ended(course, now)
+    enrolments = session.scalars(
+        sa.select(Enrolment).where(Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.ENROLLED)
+    ).all()
+    counts = _marks(session, held)
     module_ids = [link.module_id for link in course.modules]
     done: dict[int, int] = {}
     if module_ids and enrolments:
@@ -131,34 +192,48 @@ def results(session: Session, course: Course) -> dict[int, Result]:
             done[user_id] = count
     return {
         enrolment.user_id: Result(
-            sessions=len(held) - counts.get((enrolment.user_id, AttendanceMark.EXCUSED), 0),
+            held=len(held) - counts.get((enrolment.user_id, AttendanceMark.EXCUSED), 0),
             present=counts.get((enrolment.user_id, AttendanceMark.PRESENT), 0),
+            to_come=to_come,
             modules_required=len(module_ids),
             modules_done=done.get(enrolment.user_id, 0),
             threshold=course.attendance_threshold,
             require_modules=course.require_modules,
             override=enrolment.override_completed,
+            ended=ended,
+            cancelled=course.status == CourseStatus.CANCELLED,
         )
         for enrolment in enrolments
     }
 
 
 def refresh_results(session: Session, course: Course) -> int:
-    """Mark completed enrolments (and unmark those no longer meeting the rule); returns how
-    many are completed. The first completion time is kept while the result holds."""
-    standing = results(session, course)
+    """Set when each enrolled person's completion takes effect, or clear it; returns how
+    many have completed.
+
+    For a course not over yet, a person whom the rule (or a trainer) already finds complete
+    completes when the course ends: ``completed_at`` is set to that moment, and moves with
+    the schedule. Once the course has ended, the first completion time is kept while the
+    result holds. A cancelled course completes nobody.
+    """
     now = db.utcnow()
+    standing = results(session, course, now)
+    closes = schedule.ends_at(course).astimezone(UTC)
     completed = 0
     for enrolment in session.scalars(
         sa.select(Enrolment).where(Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.ENROLLED)
     ):
         result = standing.get(enrolment.user_id)
-        if result is not None and result.completed:
-            completed += 1
-            if enrolment.completed_at is None:
-                enrolment.completed_at = now
-        elif enrolment.completed_at is not None:
+        if result is None or not result.completes:
             enrolment.completed_at = None
+        elif closes > now:
+            enrolment.completed_at = closes  # takes effect when the course ends
+        elif enrolment.completed_at is None:
+            enrolment.completed_at = now
+        elif enrolment.completed_at > now:
+            enrolment.completed_at = closes  # the course ended earlier than planned
+        if enrolment.completed_at is not None and enrolment.completed_at <= now:
+            completed += 1
     session.flush()
     return completed
 

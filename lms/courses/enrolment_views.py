@@ -9,10 +9,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lms import db
 from lms.access import AUTHENTICATED, COURSE_STAFF, policy
-from lms.courses import attendance, enrolment, service
+from lms.courses import attendance, enrolment, schedule, service
 from lms.courses.forms import CandidateSearchForm, OverrideForm, PersonPickForm
 from lms.forms import BaseForm
-from lms.models import AttendanceMark, Course, EnrolmentStatus, User
+from lms.models import AttendanceMark, Course, CourseSession, EnrolmentStatus, User
 from lms.people import service as people_service
 
 bp = Blueprint("enrolments", __name__, url_prefix="/courses")
@@ -138,13 +138,14 @@ def attendance_form(course_id: int, session_id: int) -> str:
 
 
 def _attendance_page(
-    course: Course, found: object, marks: dict[int, AttendanceMark], status: int = 200
+    course: Course, found: CourseSession, marks: dict[int, AttendanceMark], status: int = 200
 ) -> tuple[str, int]:
     roster = [e for e in enrolment.roster(db.get_session(), course) if e.status == EnrolmentStatus.ENROLLED]
     return render_template(
         "courses/attendance.html",
         course=course,
         course_session=found,
+        started=schedule.session_has_started(found),
         roster=roster,
         marks=marks,
         form=BaseForm(),
@@ -191,6 +192,9 @@ def results(course_id: int) -> str:
         course=course,
         roster=roster,
         standing=attendance.results(session, course),
+        stage=schedule.stage(course),
+        ends_at=schedule.ends_at(course),
+        Stage=schedule.Stage,
         override_form=OverrideForm(),
     )
 

@@ -58,7 +58,7 @@ def directory(session: Session, *, country_id: int | None = None) -> list[Traine
         sa.select(CourseTrainer.user_id, trainee.sex, sa.func.count(sa.distinct(Enrolment.user_id)))
         .join(Enrolment, Enrolment.course_id == CourseTrainer.course_id)
         .join(trainee, trainee.id == Enrolment.user_id)
-        .where(CourseTrainer.user_id.in_(ids), Enrolment.completed_at.is_not(None))
+        .where(CourseTrainer.user_id.in_(ids), Enrolment.is_completed)
         .group_by(CourseTrainer.user_id, trainee.sex)
     )
     for trainer_id, sex, count in counts:

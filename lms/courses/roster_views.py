@@ -145,8 +145,8 @@ def _export_rows(course: Course) -> list[list[object]]:
                 label(CATEGORY_LABELS, person.category),
                 person.rank or "",
                 entry.status.value,
-                result.attendance_percent if result else "",
-                "yes" if entry.completed_at else "no",
+                result.attendance_percent if result and result.attendance_percent is not None else "",
+                "yes" if entry.is_completed else "no",
             ]
         )
     return rows

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lms import access, db
 from lms.audit.service import record
+from lms.courses import schedule
 from lms.models import (
     Country,
     Course,
@@ -271,6 +272,14 @@ def update_course(session: Session, course: Course, data: CourseData, *, actor: 
     from lms.courses.enrolment import promote_waitlist
 
     promote_waitlist(session, course)
+    _refresh_results(session, course)  # the rule, the modules or the dates may have changed
+
+
+def _refresh_results(session: Session, course: Course) -> None:
+    """Results follow the course's rule, schedule and status (``lms.courses.attendance``)."""
+    from lms.courses.attendance import refresh_results
+
+    refresh_results(session, course)
 
 
 def duplicate_course(session: Session, course: Course, *, actor: User | None) -> Course:
@@ -313,10 +322,22 @@ def change_status(
 ) -> None:
     """Move a course along draft → published → in progress → completed, or cancel it.
 
-    Cancelling needs a reason and tells everyone enrolled or waiting, on their dashboard.
+    Cancelling needs a reason and tells everyone enrolled or waiting, on their dashboard;
+    a cancelled course completes nobody. A course is marked completed only once its last
+    session has ended.
     """
     if status not in ALLOWED_TRANSITIONS[course.status]:
         raise CourseError(_l("This course cannot go from its current status to the one chosen."))
+    if status == CourseStatus.COMPLETED and not schedule.has_ended(course):
+        ends = schedule.ends_at(course)
+        raise CourseError(
+            _l(
+                "This course is not over: its last session ends on %(date)s at %(time)s. "
+                "Mark it completed after that; results are decided then.",
+                date=ends.date().isoformat(),
+                time=ends.strftime("%H:%M"),
+            )
+        )
     if status == CourseStatus.PUBLISHED and not course.sessions:
         raise CourseError(_l("Schedule at least one session before publishing the course."))
     if status == CourseStatus.CANCELLED:
@@ -327,6 +348,7 @@ def change_status(
     record(session, CourseAction.STATUS, actor=actor, target=course, details={"from": course.status, "to": status})
     course.status = status
     session.flush()
+    _refresh_results(session, course)
 
 
 def notify_enrolled(
@@ -427,6 +449,7 @@ def save_session(
     session.add(target)
     session.flush()
     record(session, CourseAction.SESSION_SAVED, actor=actor, target=target, details={"course": course.id})
+    _refresh_results(session, course)  # the course may now end at another time
     return target
 
 
@@ -450,6 +473,7 @@ def cancel_session(session: Session, course_session: CourseSession, reason: str,
         details={"course": course_session.course_id},
     )
     session.flush()
+    _refresh_results(session, course_session.course)  # the course may now end at another time
     return told
 
 

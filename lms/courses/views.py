@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lms import access, db
 from lms.access import AUTHENTICATED, COURSE_STAFF, PUBLIC, policy
-from lms.courses import attendance, calendar, service
+from lms.courses import calendar, schedule, service
 from lms.courses.forms import CourseForm, ReasonForm, SessionForm, StatusForm
 from lms.curriculum.service import active_modules, active_tracks
 from lms.downloads import attachment
@@ -122,6 +122,10 @@ def detail(course_id: int) -> str:
         action_form=BaseForm(),
         feed_url=calendar.course_feed_url(course, _actor()) if manages else None,
         can_join=own is None and service.is_open_to(course, _actor()),
+        stage=schedule.stage(course),
+        ends_at=schedule.ends_at(course),
+        started={meeting.id for meeting in course.sessions if schedule.session_has_started(meeting)},
+        Stage=schedule.Stage,
         CourseStatus=CourseStatus,
         EnrolmentStatus=EnrolmentStatus,
     )
@@ -182,8 +186,6 @@ def status_submit(course_id: int) -> WerkzeugResponse:
             session.rollback()
             flash(error.message, "error")
         else:
-            if course.status == CourseStatus.COMPLETED:
-                attendance.refresh_results(session, course)
             session.commit()
             flash(_("The course status has been changed."), "success")
     else:

@@ -7,6 +7,7 @@ import secrets
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import Base, UTCDateTime, enum_column, utcnow
@@ -171,7 +172,9 @@ class Enrolment(Base):
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     status: Mapped[EnrolmentStatus] = mapped_column(enum_column(EnrolmentStatus, "enrolment_status"))
-    # When the rule (or an override) first found the person to have completed the course.
+    # When the completion takes effect: the end of the course when the rule (or an override)
+    # finds the person complete before it, else when it first did (lms.courses.attendance).
+    # A moment still to come is not a completion yet: ask is_completed.
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # A trainer's decision that replaces the rule: True (completed) or False (not completed).
     override_completed: Mapped[bool | None]
@@ -185,9 +188,15 @@ class Enrolment(Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     override_by: Mapped[User | None] = relationship(foreign_keys=[override_by_id])
 
-    @property
+    @hybrid_property
     def is_completed(self) -> bool:
-        return self.completed_at is not None
+        """Completed, as of now: never before the course has ended."""
+        return self.completed_at is not None and self.completed_at <= utcnow()
+
+    @is_completed.inplace.expression
+    @classmethod
+    def _is_completed_expression(cls) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.completed_at.is_not(None), cls.completed_at <= utcnow())
 
 
 class Attendance(Base):

@@ -80,7 +80,7 @@ def events(filters: Filters, scope: Scope) -> sa.Subquery:
     completions = (
         sa.select(Enrolment.user_id.label("user_id"), Enrolment.completed_at.label("at"))
         .join(Course, Course.id == Enrolment.course_id)
-        .where(Enrolment.status == EnrolmentStatus.ENROLLED, Enrolment.completed_at.is_not(None))
+        .where(Enrolment.status == EnrolmentStatus.ENROLLED, Enrolment.is_completed)
     )
     certificates = (
         sa.select(Certificate.holder_id.label("user_id"), Certificate.issued_at.label("at"))
