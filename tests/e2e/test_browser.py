@@ -15,9 +15,7 @@ from tests.e2e.conftest import log_in
 # The browser may abandon a request (the favicon, a page it navigates away from) while the
 # test server streams a static file; Werkzeug's development server then leaves the file to
 # the garbage collector. Only that warning is let through: every other one still fails.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:unclosed file <_io.BufferedReader name='[^']*/static/:ResourceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore:unclosed file <_io.BufferedReader name='[^']*/static/:ResourceWarning")
 
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
@@ -126,32 +124,102 @@ def _answer_all(page, pick) -> None:  # type: ignore[no-untyped-def]
         pick(fieldset).check()
 
 
-def test_a_cadet_fails_then_passes_a_knowledge_check(demo, real_content, live_server, page) -> None:
-    log_in(page, live_server, "cadet@example.org", DEMO_PASSWORD)
-    assert page.locator("#dashboard-overall").get_attribute("value") == "0"
-    page.locator("nav.main-nav a[href='/learn/']").click()
-    page.get_by_role("link", name="Gender stereotypes in the armed forces").first.click()
-    assert page.locator("nav.toc li").count() >= 4
-    assert _violations(page) == "", "module page"
-    # First try: tick the last option everywhere, which cannot be right for every question.
-    _answer_all(page, lambda fieldset: fieldset.locator("input").last)
-    page.locator("#knowledge-check button[type=submit]").click()
-    assert page.locator(".result--failed").is_visible()
-    assert _violations(page) == "", "attempt page"
-    # Second try, with the answer key the platform itself holds.
+def _shown_questions(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The ids of the questions the page's knowledge check asks (fieldset ids are answer-<id>)."""
+    ids = page.locator("#knowledge-check fieldset.question").evaluate_all("nodes => nodes.map(n => n.id)")
+    return [value.removeprefix("answer-") for value in ids]
+
+
+def _answer_rightly(page, module) -> None:  # type: ignore[no-untyped-def]
+    for question_id in _shown_questions(page):
+        for option_id in module.questions[question_id].correct_ids:
+            page.locator(f"#answer-{question_id}-{option_id}").check()
+
+
+def _as_if_the_wait_were_over(app, email: str) -> None:  # type: ignore[no-untyped-def]
+    """Move the person's attempts back in time, as if the wait between attempts had passed."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from lms import db
+    from lms.models import QuizAttempt, User
+
+    with app.app_context(), db.new_session() as session:
+        user_id = session.scalar(sa.select(User.id).where(User.email == email))
+        for attempt in session.scalars(sa.select(QuizAttempt).where(QuizAttempt.user_id == user_id)):
+            attempt.submitted_at -= timedelta(hours=1)
+        session.commit()
+
+
+def test_a_cadet_learns_a_track_from_pre_test_to_post_test(app, demo, real_content, live_server, page) -> None:
+    """The learner's path of issue 12: the pre-test offered where the cadet starts, a failed
+    check that shows which questions were wrong but not the answers, a retry with other
+    questions, a pass, and the post-test once the track is done."""
     from lms.config import ROOT
     from lms.curriculum.content import load_curriculum
 
-    questions = load_curriculum(ROOT / "content").modules["gender-stereotypes-in-the-armed-forces"].questions
-    page.go_back()
+    curriculum = load_curriculum(ROOT / "content")
+    track = curriculum.tracks["gender-equality-in-the-armed-forces"]
+    first = curriculum.modules[track.modules[0]]
+    log_in(page, live_server, "cadet@example.org", DEMO_PASSWORD)
+    assert page.locator("#dashboard-overall").get_attribute("value") == "0"
+    page.locator("nav.main-nav a[href='/learn/']").click()
+    page.get_by_role("link", name=first.original.title).first.click()
+    assert page.locator("nav.toc li").count() >= 4
+    # The pre-test is offered on the module page, and the module stays readable.
+    offer = page.get_by_role("region", name="Before you start: a short pre-test")
+    assert offer.is_visible() and page.locator(".prose").is_visible()
+    assert _violations(page) == "", "module page with the pre-test offer"
+    offer.get_by_role("link", name="Take the pre-test").click()
+    _answer_all(page, lambda fieldset: fieldset.locator("input").first)
+    assert _violations(page) == "", "pre-test"
+    page.get_by_role("button", name="Submit my answers").click()
+    assert f"/learn/modules/{first.slug}" in page.url  # back to the module the cadet was reading
+    assert page.locator("text=Test recorded").is_visible()
+    assert page.get_by_role("region", name="Before you start: a short pre-test").count() == 0
+
+    # A first attempt that cannot pass: the last option everywhere.
+    asked_first = _shown_questions(page)
+    assert len(asked_first) == first.draw
+    _answer_all(page, lambda fieldset: fieldset.locator("input").last)
+    page.locator("#knowledge-check button[type=submit]").click()
+    assert page.locator(".result--failed").is_visible()
+    assert page.locator(".answer--wrong").count() >= 1
+    assert page.locator(".tag--correct").count() == 0 and page.locator(".answer__explanation").count() == 0
+    assert _violations(page) == "", "attempt page"
+    # The wait between attempts, then a retry that asks the questions not seen yet.
+    page.goto(f"{live_server}/learn/modules/{first.slug}")
+    assert page.locator("text=You can try again from").is_visible()
+    _as_if_the_wait_were_over(app, "cadet@example.org")
     page.reload()
-    for question in questions.values():
-        for option_id in question.correct_ids:
-            page.locator(f"#answer-{question.id}-{option_id}").check()
+    asked_again = _shown_questions(page)
+    assert set(asked_again).isdisjoint(asked_first)
+    _answer_rightly(page, first)
     page.locator("#knowledge-check button[type=submit]").click()
     assert page.locator(".result--passed").is_visible()
+    assert page.locator(".tag--correct").count() >= first.draw  # the answers, now that it is passed
+
+    # The rest of the track, then the post-test is offered.
+    for slug in track.modules[1:]:
+        page.goto(f"{live_server}/learn/modules/{slug}")
+        _answer_rightly(page, curriculum.modules[slug])
+        page.locator("#knowledge-check button[type=submit]").click()
+        assert page.locator(".result--passed").is_visible(), slug
+    page.goto(f"{live_server}/learn/modules/{track.modules[-1]}")
+    page.get_by_role("region", name="You have completed this track").get_by_role(
+        "link", name="Take the post-test"
+    ).click()
+    for question_id, _module_slug in [(f"{m}/{q}", m) for m, q in track.assessment]:
+        module_slug, plain_id = question_id.split("/")
+        for option_id in curriculum.modules[module_slug].questions[plain_id].correct_ids:
+            page.locator(f"[id='answer-{question_id}-{option_id}']").check()
+    page.get_by_role("button", name="Submit my answers").click()
+    assert "/learn/tracks/gender-equality-in-the-armed-forces" in page.url
+    facts = page.locator("dl.facts").inner_text()
+    assert "Pre-test" in facts and "Post-test" in facts and "100% correct" in facts
     page.goto(f"{live_server}/")
-    assert page.locator("#dashboard-overall").get_attribute("value") == "1"
+    assert page.locator("#dashboard-overall").get_attribute("value") == str(len(track.modules))
     assert page.csp_errors == []
 
 
