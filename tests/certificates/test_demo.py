@@ -1,12 +1,13 @@
 """The demo data shows certificates at once: every country has a completed course with
-its certificates (one revoked), and one completed course waits for the coordinator."""
+its certificates (one revoked), and one completed course waits for the coordinator; the
+course under way shows nobody completed and offers no certificate."""
 
 import sqlalchemy as sa
 
 from lms import db
 from lms.demo import DEMO_PASSWORD
 from lms.demo_certificates import LEFT_FOR_THE_COORDINATOR
-from lms.models import Certificate, CertificateStatus, Country, Course, CourseStatus
+from lms.models import Certificate, CertificateStatus, Country, Course, CourseStatus, Enrolment
 from tests.conftest import login
 
 
@@ -37,3 +38,16 @@ def test_demo_certificates(app, runner) -> None:
     cadet = app.test_client()
     assert login(cadet, "cadet@example.org", DEMO_PASSWORD).status_code == 302
     assert "Sex-disaggregated HR data for personnel officers" in cadet.get("/certificates/mine").get_data(as_text=True)
+
+    with app.app_context(), db.new_session() as session:
+        under_way = session.scalar(sa.select(Course).where(Course.status == CourseStatus.IN_PROGRESS))
+        assert not session.scalar(
+            sa.select(sa.func.count()).where(Enrolment.course_id == under_way.id, Enrolment.is_completed)
+        )
+    assert under_way.title not in page
+    certificates = coordinator.get(f"/certificates/courses/{under_way.id}").get_data(as_text=True)
+    assert "This course has not ended" in certificates and 'name="holders"' not in certificates
+    trainer = app.test_client()
+    assert login(trainer, "trainer@example.org", DEMO_PASSWORD).status_code == 302
+    results = trainer.get(f"/courses/{under_way.id}/results").get_data(as_text=True)
+    assert "Under way" in results and "status--done" not in results and "0/0" not in results

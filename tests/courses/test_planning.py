@@ -47,21 +47,31 @@ def test_a_trainer_plans_a_course_with_the_tracks_modules(client, make_user, ses
 
 
 def test_saving_a_course_again_keeps_its_chosen_modules(client, make_user, session) -> None:
-    """Saving the edit form unchanged, or with a module listed twice, keeps one link per module."""
+    """Saving the edit form unchanged, reordered, with a module listed twice, with a module
+    removed or another added: one link per module, in the order chosen."""
     from lms.models import Module
 
     trainer = make_user("trainer@example.org", roles=[Role.TRAINER])
     course = make_course(session, trainer, modules=["first-module", "second-module"])
-    first, second = (
-        str(session.scalar(sa.select(Module.id).where(Module.slug == slug)))
-        for slug in ("first-module", "second-module")
-    )
+    ids = {
+        slug: str(session.scalar(sa.select(Module.id).where(Module.slug == slug)))
+        for slug in ("first-module", "second-module", "third-module")
+    }
     login_as(client, trainer)
-    for chosen in ([first, second], [first, second], [second, second, first]):
-        response = client.post(f"/courses/{course.id}/edit", data=_form(session, trainer, module_ids=chosen))
-        assert response.status_code == 302
-    session.refresh(course)
-    assert [link.module.slug for link in course.modules] == ["second-module", "first-module"]
+    for chosen in (
+        ["first-module", "second-module"],  # unchanged
+        ["first-module", "second-module"],  # unchanged, again
+        ["second-module", "second-module", "first-module"],  # reordered, one listed twice
+        ["third-module", "second-module"],  # one removed, another added
+        ["first-module", "third-module", "second-module"],  # the removed one back
+    ):
+        data = _form(session, trainer, module_ids=[ids[slug] for slug in chosen])
+        response = client.post(f"/courses/{course.id}/edit", data=data)
+        assert response.status_code == 302, chosen
+        session.rollback()
+        session.refresh(course)
+        assert [link.module.slug for link in course.modules] == list(dict.fromkeys(chosen))
+        assert [link.position for link in course.modules] == list(range(len(course.modules)))
 
 
 def test_bad_course_input_is_refused_with_a_message(client, make_user, session) -> None:

@@ -275,3 +275,70 @@ def test_the_human_resources_report(app, make_user, session, world) -> None:
     page = client.get("/reports/hr").get_data(as_text=True)
     assert "Skopje course" in page and "Basic course" not in page
     assert "The Gender Coach Programme" not in page
+
+
+def test_courses_under_way_are_marked_and_left_out_of_completion(app, make_user, session, world) -> None:
+    """A course under way counts its participants (in their own columns too) but no
+    completion, even decided ahead by its trainer, until its last session has ended."""
+    from freezegun import freeze_time
+
+    from lms.courses import attendance
+    from tests.courses.helpers import enrol_all, make_course
+
+    def hr_sheets(client):
+        workbook = openpyxl.load_workbook(io.BytesIO(client.get("/reports/hr/export.xlsx").data))
+        return {
+            title: {row[0].split(" (")[0]: row for row in list(workbook[title].iter_rows(values_only=True))[1:]}
+            for title in ("By course", "By country")
+        }
+
+    # Sessions on 4, 5 and 6 January 2027, 09:00–12:00 in Belgrade.
+    with freeze_time("2027-01-05 12:00"):
+        bojan = make_user(name="Bojan Bojić", roles=[Role.TRAINEE], sex=Sex.MALE, category=Category.COMMANDER)
+        course = make_course(session, world["trainer"], title="Course under way", start=date(2027, 1, 4))
+        enrol_all(session, course, [world["ana"], bojan], world["trainer"])
+        for entry in session.scalars(sa.select(Enrolment).where(Enrolment.course_id == course.id)):
+            attendance.override_result(session, entry, True, "Attends every session", actor=world["trainer"])
+        session.commit()
+        client = app.test_client()
+        login_as(client, _coordinator(make_user))
+        sheets = hr_sheets(client)
+        under_way = sheets["By course"]["Course under way"]
+        assert under_way[1:5] == (1, 1, 0, 2) and under_way[5:12] == (None,) * 7
+        assert under_way[12:] == (1, 1, 0, 2, "Under way")
+        # The totals count everyone as a participant; completion only on the courses ended.
+        total = sheets["By course"]["Total"]
+        assert total[1:5] == (4, 2, 1, 7) and total[5:9] == (3, 1, 1, 5) and total[9:12] == (100, 100, 100)
+        assert total[12:16] == (1, 1, 0, 2)
+        assert sheets["By country"]["Serbia"][4] == 6 and sheets["By country"]["Serbia"][8] == 4
+        assert sheets["By country"]["Serbia"][15] == 2
+        page = _numbers(client, "/reports/hr")
+        assert "1 course under way, with 2 participants" in page and "In courses under way" in page
+        assert "Bojan Bojić" not in _numbers(client, "/reports/people")  # not trained yet
+
+    with freeze_time("2027-01-06 11:00"):  # 12:00 in Belgrade: the last session is over
+        client = app.test_client()
+        login_as(client, _coordinator(make_user, email="coordinator2@example.org"))
+        sheets = hr_sheets(client)
+        assert sheets["By course"]["Course under way"][1:] == (
+            1,
+            1,
+            0,
+            2,
+            1,
+            1,
+            0,
+            2,
+            100,
+            100,
+            100,
+            0,
+            0,
+            0,
+            0,
+            "Ended",
+        )
+        assert sheets["By course"]["Total"][5:9] == (4, 2, 1, 7)
+        page = _numbers(client, "/reports/hr")
+        assert "under way, with" not in page and "In courses under way" not in page
+        assert "Bojan Bojić" in _numbers(client, "/reports/people")
