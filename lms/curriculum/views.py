@@ -348,6 +348,7 @@ def attempt(attempt_id: int) -> str:
         check=state,
         changed=found.revision.content_hash != item.content_hash,
         track=curriculum.tracks.get(item.track),
+        offer=_pretest_offer(session, item),
     )
 
 
