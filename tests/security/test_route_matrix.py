@@ -246,7 +246,8 @@ def _actors(make_user: Any) -> dict[str, Any]:
 
 
 def _course(app: Any, trainer: Any, trainee: Any) -> dict[str, int]:
-    """A published course delivered by ``trainer`` with ``trainee`` enrolled and notified."""
+    """A published course delivered by ``trainer`` with ``trainee`` enrolled and notified; its
+    session has been held, so that attendance can be recorded."""
     from datetime import date, time
 
     from lms import db
@@ -258,14 +259,14 @@ def _course(app: Any, trainer: Any, trainee: Any) -> dict[str, int]:
         rs = session.scalar(sa.select(Country.id).where(Country.code == "RS"))
         data = service.CourseData(
             title="Gender perspective in planning", country_id=rs, mode=CourseMode.IN_PERSON, language="sr-Latn",
-            start_date=date(2030, 3, 2), end_date=date(2030, 3, 4), capacity=20,
+            start_date=date(2026, 3, 2), end_date=date(2026, 3, 4), capacity=20,
             enrolment_mode=EnrolmentMode.TRAINER_ONLY, trainer_ids=[trainer.id], venue="Military Academy, Belgrade",
         )  # fmt: skip
         course = service.create_course(session, data, actor=trainer)
         sitting = service.save_session(
             session,
             course,
-            service.SessionData(date(2030, 3, 2), time(9), time(12), "UNSCR 1325", trainer.id),
+            service.SessionData(date(2026, 3, 2), time(9), time(12), "UNSCR 1325", trainer.id),
             actor=trainer,
         )
         service.change_status(session, course, CourseStatus.PUBLISHED, actor=trainer)
