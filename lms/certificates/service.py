@@ -232,9 +232,6 @@ def issue(
         return []
     now = db.utcnow()
     year = local_date(now).year
-    if any(achievement.end_date > local_date(now) for achievement in achievements):
-        # Never a certificate for what has not ended yet (eligibility offers none).
-        raise CertificateError(_l("A certificate cannot be dated after today: what it names has not ended yet."))
     _lock_counter(session, year)
     # Read after the lock: whatever a concurrent issuer committed is visible now.
     keys = {achievement.key for achievement in achievements}

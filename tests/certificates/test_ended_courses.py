@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from lms import db
-from lms.certificates import eligibility, service
-from lms.certificates.eligibility import local_date
+from lms.certificates import eligibility
 from lms.certificates.overview import course_rows
-from lms.models import Certificate, Course, Role, User
+from lms.models import Certificate, Course, Role
 from tests.certificates.helpers import completed_course, trainees
 from tests.conftest import login_as
 
@@ -40,15 +37,3 @@ def test_a_course_under_way_is_offered_for_no_certificate(app, make_user, sessio
         # The days it was held, not the planned end date (the 5th).
         assert {(item.start_date, item.end_date) for item in achievements} == {(date(2026, 3, 2), date(2026, 3, 4))}
         assert [(row.course.title, row.eligible) for row in course_rows(session, None)] == [("Course under way", 2)]
-
-
-def test_no_certificate_is_dated_after_today(app, make_user, session) -> None:
-    trainer = make_user("trainer@example.org", roles={Role.TRAINER: "RS"})
-    people = trainees(make_user, ["Ana Anić"])
-    course = completed_course(session, trainer, people, start=date(2025, 3, 3))
-    (achievement,) = eligibility.course_achievements(session, session.get(Course, course.id))
-    achievement.end_date = local_date(db.utcnow()) + timedelta(days=1)
-    with pytest.raises(service.CertificateError, match="cannot be dated after today"):
-        service.issue(session, [achievement], actor=session.get(User, trainer.id))
-    session.rollback()
-    assert session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 0
