@@ -20,6 +20,7 @@ from lms.demo_certificates import load_demo_certificates
 from lms.demo_coaching import load_demo_coaching
 from lms.demo_courses import load_demo_courses
 from lms.demo_history import load_demo_history
+from lms.demo_learning import load_demo_learning
 from lms.models import Category, Country, Institution, InstitutionKind, Role, Sex, User
 from lms.people import service as people
 from lms.reference import load_reference_data
@@ -165,12 +166,15 @@ def load_demo(session: Session) -> str:
     session.flush()
     # Courses teach the curriculum: make sure it is registered first.
     root = Path(current_app.config["CONTENT_DIR"])
-    sync_curriculum(session, load_curriculum(root), root)
+    curriculum = load_curriculum(root)
+    sync_curriculum(session, curriculum, root)
     courses = load_demo_courses(session)
     pairings = load_demo_coaching(session)
     certificates = load_demo_certificates(session)
     staff, past_courses = load_demo_history(session)
+    learners, checks = load_demo_learning(session, curriculum)
     return (
         f"{len(ACCOUNTS)} accounts, {len(TRAINEES)} trainees, {courses} courses, {pairings} coaching pairings, "
-        f"{certificates} certificates, and two years of training: {staff} more staff on {past_courses} past courses"
+        f"{certificates} certificates, two years of training: {staff} more staff on {past_courses} past courses, "
+        f"and online learning: {learners} people with {checks} knowledge-check attempts"
     )

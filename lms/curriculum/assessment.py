@@ -161,16 +161,36 @@ def person_tests(session: Session, person: User) -> dict[str, dict[str, TrackAss
     return found
 
 
+def normalised_gain(pre_mean: float | None, post_mean: float | None) -> float | None:
+    """Hake's class-average normalised gain <g> = (post - pre) / (100 - pre), from the mean
+    scores (percent) of the people who took both tests; ``None`` when it is undefined."""
+    if pre_mean is None or post_mean is None or pre_mean >= 100:
+        return None
+    return (post_mean - pre_mean) / (100 - pre_mean)
+
+
+def individual_gain(pre: int, post: int) -> float | None:
+    """One person's normalised gain; undefined (``None``) for a perfect pre-test."""
+    return (post - pre) / (100 - pre) if pre < 100 else None
+
+
 @dataclass
 class GroupResult:
-    """Scores of one group: the averages, and the gain of those who took both tests."""
+    """Scores of one group: the averages, and the gain of those who took both tests.
+
+    Nobody is dropped silently: people with only a pre-test or only a post-test, and
+    pre-tests skipped on purpose (never a score), are counted and shown."""
 
     pre_scores: list[int] = field(default_factory=list)
     post_scores: list[int] = field(default_factory=list)
     gains: list[int] = field(default_factory=list)
+    pairs: list[tuple[int, int]] = field(default_factory=list)  # (pre, post) of those who took both
+    pre_only: int = 0
+    post_only: int = 0
+    skipped: int = 0  # pre-tests skipped on purpose
 
     @staticmethod
-    def _mean(values: list[int]) -> float | None:
+    def _mean(values: list[int] | list[float]) -> float | None:
         return sum(values) / len(values) if values else None
 
     @property
@@ -184,6 +204,41 @@ class GroupResult:
     @property
     def gain_mean(self) -> float | None:
         return self._mean(self.gains)
+
+    @property
+    def both(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def normalised_gain(self) -> float | None:
+        """The class-average normalised gain <g> of the people who took both tests."""
+        return normalised_gain(
+            self._mean([pre for pre, _post in self.pairs]), self._mean([post for _pre, post in self.pairs])
+        )
+
+    @property
+    def individual_gains(self) -> list[float]:
+        """Each person's normalised gain (people with a perfect pre-test have none)."""
+        return [g for pre, post in self.pairs if (g := individual_gain(pre, post)) is not None]
+
+    @property
+    def individual_gain_mean(self) -> float | None:
+        return self._mean(self.individual_gains)
+
+    def add(self, person: _PersonScores) -> None:
+        if person.pre is not None:
+            self.pre_scores.append(person.pre)
+        if person.post is not None:
+            self.post_scores.append(person.post)
+        if person.pre is not None and person.post is not None:
+            self.gains.append(person.post - person.pre)
+            self.pairs.append((person.pre, person.post))
+        elif person.pre is not None:
+            self.pre_only += 1
+        elif person.post is not None:
+            self.post_only += 1
+        if person.skipped:
+            self.skipped += 1
 
 
 @dataclass
@@ -199,31 +254,38 @@ class _PersonScores:
     country: str
     pre: int | None = None
     post: int | None = None
+    skipped: bool = False
 
 
 def results(session: Session, track_row: Track, country_ids: set[int] | None) -> TrackResults:
-    """Pre/post results of a track for the people in ``country_ids`` (``None``: everyone)."""
+    """Pre/post results of a track for the people in ``country_ids`` (``None``: everyone).
+    Every sex appears, "not recorded" included; a skipped pre-test is counted, never scored."""
     query = (
-        sa.select(TrackAssessment.user_id, TrackAssessment.phase, TrackAssessment.score, User.sex, Country.code)
+        sa.select(
+            TrackAssessment.user_id,
+            TrackAssessment.phase,
+            TrackAssessment.score,
+            TrackAssessment.skipped,
+            User.sex,
+            Country.code,
+        )
         .join(User, User.id == TrackAssessment.user_id)
         .join(Country, Country.id == User.country_id)
-        .where(TrackAssessment.track_id == track_row.id, TrackAssessment.skipped.is_(False))
+        .where(TrackAssessment.track_id == track_row.id)
     )
     if country_ids is not None:
         query = query.where(User.country_id.in_(country_ids))
     people: dict[int, _PersonScores] = {}
-    for user_id, phase, value, sex, country in session.execute(query):
+    for user_id, phase, value, skipped, sex, country in session.execute(query):
         person = people.setdefault(user_id, _PersonScores(sex, country))
-        setattr(person, str(phase), value)
+        if skipped:
+            person.skipped = True
+        else:
+            setattr(person, str(phase), value)
     overall = GroupResult()
     by_sex = {sex: GroupResult() for sex in Sex}
     by_country: dict[str, GroupResult] = {}
     for person in people.values():
         for group in (overall, by_sex[person.sex], by_country.setdefault(person.country, GroupResult())):
-            if person.pre is not None:
-                group.pre_scores.append(person.pre)
-            if person.post is not None:
-                group.post_scores.append(person.post)
-            if person.pre is not None and person.post is not None:
-                group.gains.append(person.post - person.pre)
+            group.add(person)
     return TrackResults(overall, by_sex, by_country)

@@ -50,16 +50,20 @@ def shown_of(attempt: QuizAttempt, item: content.Module) -> Drawn:
     return [(question.id, [option.id for option in question.options]) for question in item.questions.values()]
 
 
-def draw(session: Session, user_id: int, row: Module, item: content.Module) -> Drawn:
+def draw(
+    session: Session, user_id: int, row: Module, item: content.Module, chance: random.Random | None = None
+) -> Drawn:
     """A fresh selection of ``item.draw`` questions, the least seen by this person first,
-    each with its options shuffled."""
+    each with its options shuffled (by ``chance``, a fresh random source unless given: the
+    demo passes a seeded one)."""
     seen: Counter[str] = Counter()
     for shown in session.scalars(
         sa.select(QuizAttempt.shown).where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == row.id)
     ):
         if shown:
             seen.update(question_id for question_id, _options in json.loads(shown))
-    chance = random.Random(secrets.randbits(64))  # noqa: S311 - a quiz draw, not a secret
+    if chance is None:
+        chance = random.Random(secrets.randbits(64))  # noqa: S311 - a quiz draw, not a secret
     pool = list(item.questions)
     chance.shuffle(pool)
     pool.sort(key=lambda question_id: seen[question_id])  # stable: random among equally seen

@@ -32,7 +32,7 @@ from lms import access, db
 from lms.access import AUTHENTICATED, LEARNING_STAFF, policy
 from lms.cache import LRUCache
 from lms.courses.attendance import refresh_for_person
-from lms.curriculum import assessment, attempts, content, service
+from lms.curriculum import analysis, assessment, attempts, content, service
 from lms.curriculum.forms import AllowAttemptsForm, CatalogueForm, LearnerSearchForm
 from lms.curriculum.overview import learners
 from lms.curriculum.store import current_curriculum
@@ -541,4 +541,21 @@ def results(slug: str) -> str:
         track=item,
         results=assessment.results(db.get_session(), row, scope),
         language=current_language(),
+    )
+
+
+@bp.get("/tracks/<slug>/analysis", endpoint="analysis")
+@policy(LEARNING_STAFF)
+def item_analysis(slug: str) -> str:
+    """How each knowledge-check question of a track measures, for the learners in reach."""
+    row, item = _track_or_404(slug)
+    session = db.get_session()
+    scope = access.reach_country_ids(_actor())
+    language = current_language()
+    return render_template(
+        "learn/analysis.html",
+        track=item,
+        report=analysis.track_analysis(session, current_curriculum(), item, scope, language),
+        results=assessment.results(session, row, scope),
+        language=language,
     )

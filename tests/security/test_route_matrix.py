@@ -91,6 +91,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("learn.learner", "GET"): only([ADMIN, COORD, TRAINER], 200),
     ("learn.allow_attempts", "POST"): only([ADMIN, COORD, TRAINER], 400),
     ("learn.results", "GET"): only([ADMIN, COORD, TRAINER], 200),
+    ("learn.analysis", "GET"): only([ADMIN, COORD, TRAINER], 200),
     # The course is delivered by the trainer; coach and trainee are not on it.
     ("courses.index", "GET"): only(COURSE_STAFF, 200),
     ("courses.open_courses", "GET"): signed_in(200),
@@ -213,6 +214,7 @@ SLUGS = {
     "learn.test_submit": "basics",
     "learn.skip_pretest": "basics",
     "learn.results": "basics",
+    "learn.analysis": "basics",
     "learn.allow_attempts": "first-module",
 }
 
