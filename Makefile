@@ -73,7 +73,7 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 
 ## extract-messages: refresh translations/messages.pot and merge it into every catalogue
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 --add-comments=Translators: --project="RNGT LMS" -o translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg --ignore-dirs=".*" -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 --add-comments=Translators: --project="RNGT LMS" -o translations/messages.pot .
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel -q update --no-fuzzy-matching -i translations/messages.pot -d translations; fi
 

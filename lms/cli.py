@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 
 from lms import db, migrate
 from lms.auth.passwords import password_problems
-from lms.curriculum.content import load_curriculum
+from lms.curriculum.content import TRANSLATED_LANGUAGES, Curriculum, coverage, load_curriculum
 from lms.curriculum.item_quality import longest_right_share
 from lms.curriculum.sync import sync_curriculum
 from lms.models import Category, Country, Role, Sex, User
@@ -56,9 +56,32 @@ def content_check_command() -> None:
         f"Question bank: {pools} questions; the right answer is the longest option in {longest} of {singles}"
         f" single-answer questions ({100 * longest / singles if singles else 0:.0f}%)."
     )
+    _echo_coverage(curriculum)
     if curriculum.problems:
         raise click.ClickException(f"{len(curriculum.problems)} problem(s) found ({summary} valid).")
     click.echo(f"Content OK: {summary}.")
+
+
+COVERAGE_MARKS = {"translated": "yes", "out of date": "old", "missing": "-"}
+
+
+def _echo_coverage(curriculum: Curriculum) -> None:
+    """The modules x languages table: translated, out of date (old) or missing (-)."""
+    rows = coverage(curriculum)
+    if not rows:
+        return
+    width = max(len(module.slug) for module, _status in rows)
+    click.echo("Translations (yes: translated, old: made from an older English version, -: missing;")
+    click.echo("Serbian Latin is shown from the Serbian Cyrillic text):")
+    click.echo(" ".join(["module".ljust(width), *(f"{code:>7}" for code in TRANSLATED_LANGUAGES)]))
+    for module, status in rows:
+        marks = (f"{COVERAGE_MARKS[status[code]]:>7}" for code in TRANSLATED_LANGUAGES)
+        click.echo(" ".join([module.slug.ljust(width), *marks]))
+    totals = (
+        f"{sum(1 for _m, status in rows if status[code] == 'translated'):>3}/{len(rows):<3}"
+        for code in TRANSLATED_LANGUAGES
+    )
+    click.echo(" ".join(["complete".ljust(width), *totals]))
 
 
 @content_cli.command("sync")

@@ -16,6 +16,7 @@ from typing import Any
 from lms.curriculum.frontmatter import Document, FrontMatterError, parse_document, parse_yaml
 from lms.curriculum.item_quality import item_problems
 from lms.i18n import LANGUAGES
+from lms.text import cyrillic_to_latin
 
 AUDIENCES = ("cadet", "commander", "staff", "trainer", "all")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -151,11 +152,17 @@ class Track:
     path: str
     policy: CheckPolicy = CheckPolicy()
 
+    def _words(self, language: str, key: str, default: str) -> str:
+        if language == "sr-Latn" and key not in self.translations.get(language, {}):
+            written = self.translations.get("sr-Cyrl", {}).get(key)
+            return cyrillic_to_latin(written) if written else default
+        return self.translations.get(language, {}).get(key, default)
+
     def title_in(self, language: str) -> str:
-        return self.translations.get(language, {}).get("title", self.title)
+        return self._words(language, "title", self.title)
 
     def description_in(self, language: str) -> str:
-        return self.translations.get(language, {}).get("description", self.description)
+        return self._words(language, "description", self.description)
 
 
 @dataclass
@@ -560,6 +567,10 @@ def load_curriculum(root: Path) -> Curriculum:
             curriculum.modules[module.slug] = module
         for path, language in translations:
             stem = path.stem.partition(".")[0]
+            if language == SERBIAN_DERIVED:
+                message = "Serbian is written once, in Cyrillic (.sr-Cyrl.md); Latin script is derived from it"
+                problems.append(Problem(str(path.relative_to(root)), 1, message))
+                continue
             if language not in LANGUAGES or language == "en":
                 codes = ", ".join(code for code in LANGUAGES if code != "en")
                 message = f"unknown language '{language}' in the file name (use one of: {codes})"
@@ -569,8 +580,45 @@ def load_curriculum(root: Path) -> Curriculum:
             result = _read_translation(*loaded, stem, language, curriculum.modules) if loaded else None
             if result is not None:
                 curriculum.modules[stem].translations[result[0]] = result[1]
+    for module in curriculum.modules.values():
+        _derive_serbian_latin(module)
     _cross_check(curriculum, documents)
     return curriculum
+
+
+# Serbian is written once, in Cyrillic; readers who chose Latin script read it transliterated.
+SERBIAN_WRITTEN, SERBIAN_DERIVED = "sr-Cyrl", "sr-Latn"
+
+
+def _latin_question(question: Question) -> Question:
+    return Question(
+        question.id,
+        cyrillic_to_latin(question.text),
+        tuple(Option(option.id, cyrillic_to_latin(option.text), option.correct) for option in question.options),
+        cyrillic_to_latin(question.explanation),
+    )
+
+
+def serbian_latin(text: ModuleText) -> ModuleText:
+    """A Serbian Cyrillic text shown in Latin script (Latin letters, links and code stay as they are)."""
+    body = cyrillic_to_latin(text.body)
+    return ModuleText(
+        language=SERBIAN_DERIVED,
+        title=cyrillic_to_latin(text.title),
+        summary=cyrillic_to_latin(text.summary),
+        objectives=[cyrillic_to_latin(objective) for objective in text.objectives],
+        body=body,
+        questions={key: _latin_question(question) for key, question in text.questions.items()},
+        path=text.path,
+        content_hash=content_hash(body + text.content_hash),
+        source_version=text.source_version,
+    )
+
+
+def _derive_serbian_latin(module: Module) -> None:
+    cyrillic = module.translations.get(SERBIAN_WRITTEN)
+    if cyrillic is not None:
+        module.translations[SERBIAN_DERIVED] = serbian_latin(cyrillic)
 
 
 def _load_file(
@@ -625,3 +673,26 @@ def _cross_check(curriculum: Curriculum, documents: dict[str, Document]) -> None
             for target, line in module_links(documents[text.path]):
                 if target not in curriculum.modules:
                     problems.append(Problem(text.path, line, f"broken link: no module '{target}'"))
+
+
+# Languages a module is translated into (Serbian Latin is derived from Cyrillic).
+TRANSLATED_LANGUAGES = [code for code in LANGUAGES if code not in ("en", SERBIAN_DERIVED)]
+
+
+def translation_status(module: Module, language: str) -> str:
+    """ "translated", "out of date" (made from an older English version) or "missing"."""
+    text = module.translations.get(language)
+    if text is None:
+        return "missing"
+    if text.source_version is not None and text.source_version < module.version:
+        return "out of date"
+    return "translated"
+
+
+def coverage(curriculum: Curriculum) -> list[tuple[Module, dict[str, str]]]:
+    """Each module, in track order, with its status in every language of the region."""
+    return [
+        (module, {language: translation_status(module, language) for language in TRANSLATED_LANGUAGES})
+        for track in curriculum.ordered_tracks()
+        for module in curriculum.track_modules(track)
+    ]

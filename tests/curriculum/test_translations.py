@@ -77,3 +77,41 @@ def test_an_outdated_translation_is_flagged(app, client, make_user, session, con
     _reader(make_user, client, session, "en")
     page = client.get("/learn/modules/first-module?lang=bs").get_data(as_text=True)
     assert "has been updated since this translation was made" in page
+
+
+def _serbian(content_dir) -> None:
+    """A Serbian Cyrillic translation of the second module (the fixture's is Bosnian)."""
+    text = translation("second-module", "sr-Cyrl", title="Други модул: Љубица и Ђорђе")
+    (content_dir / "basics" / "second-module.sr-Cyrl.md").write_text(text.replace("Uvod u modul.", "Увод у модул."))
+
+
+def test_serbian_latin_readers_read_the_cyrillic_text_transliterated(app, client, make_user, session, content_dir):
+    _serbian(content_dir)
+    app.extensions["lms.content"].refresh()
+    _reader(make_user, client, session, "sr-Latn")
+    page = client.get("/learn/modules/second-module").get_data(as_text=True)
+    assert "Drugi modul: Ljubica i Đorđe" in page and "Uvod u modul." in page
+    assert '<article class="reader" lang="sr-Latn"' in page
+    cyrillic = client.get("/learn/modules/second-module?lang=sr-Cyrl").get_data(as_text=True)
+    assert "Други модул: Љубица и Ђорђе" in cyrillic and "Увод у модул." in cyrillic
+
+
+def test_serbian_is_written_once(runner, content_dir) -> None:
+    (content_dir / "basics" / "second-module.sr-Latn.md").write_text(translation("second-module", "sr-Latn"))
+    result = runner.invoke(args=["lms", "content", "check"])
+    assert result.exit_code != 0
+    assert "basics/second-module.sr-Latn.md:1: Serbian is written once, in Cyrillic" in result.output
+
+
+def test_the_check_prints_the_coverage_of_each_language(runner, content_dir) -> None:
+    from tests.content_fixture import module
+
+    (content_dir / "basics" / "first-module.md").write_text(
+        module("first-module", "basics", version=2, extra="See [the next one](module:second-module).")
+    )
+    result = runner.invoke(args=["lms", "content", "check"])
+    rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line.split()}
+    assert rows["module"] == ["bs", "cnr", "hr", "mk", "sq", "sr-Cyrl"]
+    assert rows["first-module"] == ["old", "-", "-", "-", "-", "-"]  # Bosnian made from version 1
+    assert rows["second-module"] == ["-"] * 6
+    assert rows["complete"] == ["0/3", "0/3", "0/3", "0/3", "0/3", "0/3"]
