@@ -12,7 +12,8 @@ from flask.cli import AppGroup
 
 from lms import db, migrate
 from lms.auth.passwords import password_problems
-from lms.curriculum.content import TRANSLATED_LANGUAGES, Curriculum, coverage, load_curriculum
+from lms.curriculum.content import SERBIAN_DERIVED, TRANSLATED_LANGUAGES, Curriculum, coverage, load_curriculum
+from lms.curriculum.glossary import Glossary
 from lms.curriculum.item_quality import longest_right_share
 from lms.curriculum.sync import sync_curriculum
 from lms.models import Category, Country, Role, Sex, User
@@ -57,9 +58,28 @@ def content_check_command() -> None:
         f" single-answer questions ({100 * longest / singles if singles else 0:.0f}%)."
     )
     _echo_coverage(curriculum)
+    _echo_terminology(curriculum, root)
     if curriculum.problems:
         raise click.ClickException(f"{len(curriculum.problems)} problem(s) found ({summary} valid).")
     click.echo(f"Content OK: {summary}.")
+
+
+def _echo_terminology(curriculum: Curriculum, root: Path) -> None:
+    """Warnings (not failures) where a translation uses a form the glossary rejects."""
+    glossary = Glossary.load(root)
+    warnings = 0
+    for module in curriculum.modules.values():
+        for language, text in sorted(module.translations.items()):
+            if language == SERBIAN_DERIVED:
+                continue  # read in Cyrillic, where it is written
+            for found in glossary.avoided((root / text.path).read_text(encoding="utf-8"), language):
+                warnings += 1
+                click.echo(
+                    f"warning: {root.name}/{text.path}:{found.line}: '{found.form}' is not the agreed term"
+                    f" (glossary '{found.term}': write '{found.agreed}')",
+                    err=True,
+                )
+    click.echo(f"Terminology: {len(glossary)} terms in {root.name}/glossary.yml; {warnings} warning(s).")
 
 
 COVERAGE_MARKS = {"translated": "yes", "out of date": "old", "missing": "-"}

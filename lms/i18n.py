@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _p
 from flask_login import current_user
 
 from lms.config import ROOT
@@ -53,12 +54,41 @@ CATEGORY_LABELS = {
     Category.MILITARY_STAFF: _l("Military staff"),
     Category.CIVILIAN_STAFF: _l("Civilian staff"),
 }
+# The paired form (both genders, as "Koordinator/Koordinatorica") names a role in general or
+# for a person whose sex is not recorded; a woman's and a man's role take their own form in
+# the languages that mark gender (Serbia's 2021 Law on Gender Equality asks for it).
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
     Role.COORDINATOR: _l("Coordinator"),
     Role.TRAINER: _l("Trainer"),
     Role.COACH: _l("Coach"),
     Role.TRAINEE: _l("Trainee"),
+}
+ROLE_LABELS_FOR = {
+    Sex.FEMALE: {
+        Role.ADMIN: _p("a woman's role", "Administrator"),
+        Role.COORDINATOR: _p("a woman's role", "Coordinator"),
+        Role.TRAINER: _p("a woman's role", "Trainer"),
+        Role.COACH: _p("a woman's role", "Coach"),
+        Role.TRAINEE: _p("a woman's role", "Trainee"),
+    },
+    Sex.MALE: {
+        Role.ADMIN: _p("a man's role", "Administrator"),
+        Role.COORDINATOR: _p("a man's role", "Coordinator"),
+        Role.TRAINER: _p("a man's role", "Trainer"),
+        Role.COACH: _p("a man's role", "Coach"),
+        Role.TRAINEE: _p("a man's role", "Trainee"),
+    },
+}
+CATEGORY_LABELS_FOR = {
+    Sex.FEMALE: {
+        Category.CADET: _p("a woman's category", "Cadet"),
+        Category.COMMANDER: _p("a woman's category", "Commander"),
+    },
+    Sex.MALE: {
+        Category.CADET: _p("a man's category", "Cadet"),
+        Category.COMMANDER: _p("a man's category", "Commander"),
+    },
 }
 COUNTRY_LABELS = {
     "BA": _l("Bosnia and Herzegovina"),
@@ -124,6 +154,16 @@ def label(mapping: dict[Any, Any], value: Any) -> str:
     return str(mapping.get(value, value))
 
 
+def role_label(role: Role | None, sex: Sex | None = None) -> str:
+    """A role's label in the form for the person's sex (the paired form when not recorded)."""
+    return label(ROLE_LABELS_FOR.get(sex, ROLE_LABELS) if sex else ROLE_LABELS, role)  # type: ignore[arg-type]
+
+
+def category_label(category: Category | None, sex: Sex | None = None) -> str:
+    forms = {**CATEGORY_LABELS, **CATEGORY_LABELS_FOR.get(sex, {})} if sex else CATEGORY_LABELS  # type: ignore[arg-type]
+    return label(forms, category)
+
+
 def language_name(code: str | None) -> str:
     return LANGUAGES.get(code or "", code or "")
 
@@ -153,8 +193,8 @@ def init_app(app: Flask) -> None:
         LANGUAGES=LANGUAGES,
         html_lang=html_lang,
         sex_label=lambda value: label(SEX_LABELS, value),
-        category_label=lambda value: label(CATEGORY_LABELS, value),
-        role_label=lambda value: label(ROLE_LABELS, value),
+        category_label=category_label,
+        role_label=role_label,
         country_label=lambda code: label(COUNTRY_LABELS, code),
         language_name=language_name,
     )

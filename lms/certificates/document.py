@@ -174,6 +174,7 @@ def printed(certificate: Certificate, revision: CertificateRevision | None = Non
         "minutes": certificate.minutes,
         "issued_on": local_date(certificate.issued_at),
         "valid_until": certificate.valid_until,
+        "sex": certificate.holder.sex,
     }
     url = verification_url(revision.code)
     return PrintedCertificate(

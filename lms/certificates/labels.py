@@ -6,13 +6,13 @@ from datetime import date
 from typing import Any
 
 from flask import Flask
-from flask_babel import force_locale, format_date, format_decimal
+from flask_babel import force_locale, format_date, format_decimal, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lms.certificates.codes import display_code
 from lms.i18n import babel_locale, label
-from lms.models import AchievementKind, CertificateStatus, PrintJobStatus
+from lms.models import AchievementKind, CertificateStatus, PrintJobStatus, Sex
 
 KIND_LABELS = {
     AchievementKind.COURSE: _l("Course"),
@@ -44,14 +44,32 @@ def hours_of(minutes: int) -> float:
     return round(minutes / 60, 1)
 
 
+def _completed(kind: AchievementKind, sex: Sex | None) -> str:
+    """The verb in the holder's gender where the language marks it (Bosnian "završila" for
+    a woman, "završio" for a man); the paired form when their sex is not recorded."""
+    if sex == Sex.FEMALE:
+        return {
+            AchievementKind.COURSE: pgettext("said of a woman", "has completed the course"),
+            AchievementKind.TRACK: pgettext("said of a woman", "has completed every module of the learning track"),
+            AchievementKind.COACHING: pgettext("said of a woman", "has completed the programme"),
+        }[kind]
+    if sex == Sex.MALE:
+        return {
+            AchievementKind.COURSE: pgettext("said of a man", "has completed the course"),
+            AchievementKind.TRACK: pgettext("said of a man", "has completed every module of the learning track"),
+            AchievementKind.COACHING: pgettext("said of a man", "has completed the programme"),
+        }[kind]
+    return {
+        AchievementKind.COURSE: _("has completed the course"),
+        AchievementKind.TRACK: _("has completed every module of the learning track"),
+        AchievementKind.COACHING: _("has completed the programme"),
+    }[kind]
+
+
 def printed_texts(language: str, kind: AchievementKind, context: dict[str, Any]) -> dict[str, str]:
     """The certificate's words in ``language``, with its dates and hours formatted there."""
     with force_locale(babel_locale(language)):
-        completed = {
-            AchievementKind.COURSE: _("has completed the course"),
-            AchievementKind.TRACK: _("has completed every module of the learning track"),
-            AchievementKind.COACHING: _("has completed the programme"),
-        }[kind]
+        completed = _completed(kind, context.get("sex"))
         start: date = context["start_date"]
         end: date = context["end_date"]
         period = (
