@@ -25,6 +25,7 @@ from lms import db
 from lms.audit.service import Action, record
 from lms.curriculum import content
 from lms.models import AttemptAllowance, Module, ModuleCompletion, QuizAttempt, User
+from lms.people import service as people
 
 # One drawn question: its id and its option ids in the order shown.
 Drawn = list[tuple[str, list[str]]]
@@ -165,7 +166,7 @@ def state_for(session: Session, user_id: int, row: Module, policy: content.Check
 def ensure_may_attempt(session: Session, user: User, row: Module, policy: content.CheckPolicy) -> CheckState:
     """The person's state, or :class:`AttemptRefused`. The person's row is locked first, so
     two submissions at once cannot both take the last attempt."""
-    session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    people.lock(session, user)
     state = state_for(session, user.id, row, policy)
     refusal = state.refusal()
     if refusal is not None:

@@ -85,6 +85,13 @@ def get_person_in_reach(session: Session, person_id: int, actor: User) -> User:
     return person
 
 
+def lock(session: Session, person: User) -> None:
+    """Hold ``person``'s row until the transaction ends (PostgreSQL; SQLite writes one at a
+    time anyway), so that two requests acting for them at once cannot both pass a limit,
+    such as the last allowed attempt at a knowledge check. Loads nobody else."""
+    session.execute(sa.select(User.id).where(User.id == person.id).with_for_update())
+
+
 # --- Creating and editing ----------------------------------------------------------------
 
 

@@ -184,6 +184,7 @@ def _fallback_forms() -> dict[str, tuple[Any, str, dict[str, str]]]:
     from lms.auth.mfa_forms import AppCodeForm, ChallengeForm, ConfirmSetupForm, DisableForm
     from lms.certificates.forms import IssueForm
     from lms.courses.forms import ConfirmImportForm, PersonPickForm
+    from lms.curriculum.forms import AllowAttemptsForm
     from lms.forms import BaseForm
 
     issue = (IssueForm, "", {"scope": "all"})
@@ -202,6 +203,8 @@ def _fallback_forms() -> dict[str, tuple[Any, str, dict[str, str]]]:
         "enrolments.people_decide": (BaseForm, "", {"decision": "approve"}),
         "enrolments.join": (BaseForm, "", {}),
         "account.dismiss_notice": (BaseForm, "", {}),
+        # Shown only once a learner has used every attempt.
+        "learn.allow_attempts": (AllowAttemptsForm, "", {}),
     }
 
 
