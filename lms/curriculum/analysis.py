@@ -8,17 +8,22 @@ Each person's *first* attempt at a module counts, once: later attempts follow th
 feedback of earlier ones and would measure the retry, not the question.
 
 The reading is set-based: one statement fetches the first attempts of the track's
-modules for the people in the actor's reach, whatever their number; each attempt's JSON is
-parsed once, and the statistics are running sums. The pure statistics are small functions
-below, tested on hand-computed cases.
+modules for the people in the actor's reach, whatever their number; each attempt's answers
+are parsed once and added to running sums per question (a module's *tally*). Tallies are
+kept between views and recounted only when their module has a new attempt or the scope's
+people change, so a page view at the programme's size costs a few small statements. The
+pure statistics are small functions below, tested on hand-computed cases.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -111,6 +116,70 @@ def flags_for(n: int, p: float | None, r: float | None, unused_options: Iterable
 
 # --- Per question and per module ------------------------------------------------------------
 
+# One question's running figures: times asked, answered right, then for the attempts that
+# asked two or more questions (so that there is a rest): their number and the sums of the
+# item score x, the rest score y, y squared and x times y.
+N, RIGHT, PAIRED, SUM_X, SUM_Y, SUM_YY, SUM_XY = range(7)
+
+
+@dataclass
+class ModuleTally:
+    """The counts one module's first attempts add up to, in no language: what the
+    statistics are made from, and what is cached."""
+
+    people: int
+    figures: dict[str, list[float]]  # question id -> the running figures above
+    chosen: dict[str, dict[str, int]]  # question id -> option id -> times chosen
+
+
+def tally(module: content.Module, attempts: Iterable[tuple[str, int, str | None]]) -> ModuleTally:
+    """Add up first attempts, given as (answers JSON, questions asked, shown JSON).
+
+    An attempt is recorded only when every question it asked is answered, so its answers
+    name the questions asked (attempts from before pools, with nothing in ``shown``, asked
+    every question the module then had); should an attempt ever answer fewer than it
+    asked, ``shown`` names the others, which count as wrong. Questions no longer in the
+    pool are left out. This loop is the page's cost at scale: it is kept plain.
+    """
+    keys = {question_id: sorted(question.correct_ids) for question_id, question in module.questions.items()}
+    figures: dict[str, list[float]] = {question_id: [0, 0, 0, 0, 0.0, 0.0, 0.0] for question_id in keys}
+    chosen: dict[str, dict[str, int]] = {question_id: {} for question_id in keys}
+    loads = json.loads
+    people = 0
+    for answers_json, asked_count, shown in attempts:
+        answers: dict[str, list[str]] = loads(answers_json) if answers_json else {}
+        asked: Iterable[str] = answers
+        if len(answers) < asked_count and shown:
+            asked = [question_id for question_id, _options in loads(shown)]
+        scored = []
+        for question_id in asked:
+            key = keys.get(question_id)
+            if key is None:
+                continue
+            given = answers.get(question_id) or []
+            score = 1 if given == key or (len(given) > 1 and sorted(given) == key) else 0
+            scored.append((question_id, given, score))
+        if not scored:
+            continue
+        people += 1
+        total = sum(score for _question_id, _given, score in scored)
+        others = len(scored) - 1
+        for question_id, given, score in scored:
+            figure = figures[question_id]
+            figure[N] += 1
+            figure[RIGHT] += score
+            if others:
+                rest = (total - score) / others
+                figure[PAIRED] += 1
+                figure[SUM_X] += score
+                figure[SUM_Y] += rest
+                figure[SUM_YY] += rest * rest
+                figure[SUM_XY] += score * rest
+            counts = chosen[question_id]
+            for option_id in given:
+                counts[option_id] = counts.get(option_id, 0) + 1
+    return ModuleTally(people, figures, chosen)
+
 
 @dataclass
 class OptionStats:
@@ -129,8 +198,6 @@ class QuestionStats:
     right: int = 0
     discrimination: float | None = None
     flags: list[Flag] = field(default_factory=list)
-    # Running sums for the item-rest correlation (attempts that asked two or more questions).
-    _sums: list[float] = field(default_factory=lambda: [0, 0.0, 0.0, 0.0, 0.0], repr=False)
 
     @property
     def p(self) -> float | None:
@@ -156,65 +223,33 @@ class ModuleStats:
         return sum(1 for question in self.questions if question.flags)
 
 
-def _asked(shown: str | None, answers: dict[str, list[str]], pool: dict[str, content.Question]) -> list[str]:
-    """The questions an attempt asked that the pool still has. Attempts from before pools
-    (``shown`` NULL) asked every question of the module as it then was; they could only be
-    submitted complete, so their answers name those questions."""
-    if shown:
-        return [question_id for question_id, _options in json.loads(shown) if question_id in pool]
-    return [question_id for question_id in answers if question_id in pool]
-
-
-def module_stats(module: content.Module, attempts: Iterable[tuple[str | None, str]], language: str) -> ModuleStats:
-    """The statistics of one module from its first attempts, given as (shown, answers) JSON."""
-    pool = module.questions
+def module_stats(module: content.Module, counts: ModuleTally, language: str) -> ModuleStats:
+    """The statistics of one module, worded in ``language`` where it is translated."""
     wording = module.text(language).questions
-    stats: dict[str, QuestionStats] = {}
-    for question_id, question in pool.items():
+    questions = []
+    for question_id, question in module.questions.items():
         words = wording.get(question_id, question)
         option_words = {option.id: option.text for option in words.options}
-        stats[question_id] = QuestionStats(
-            question,
-            words.text,
-            [OptionStats(option, option_words.get(option.id, option.text)) for option in question.options],
+        figure, chosen = counts.figures[question_id], counts.chosen[question_id]
+        n = int(figure[N])
+        options = [
+            OptionStats(
+                option,
+                option_words.get(option.id, option.text),
+                chosen.get(option.id, 0),
+                chosen.get(option.id, 0) / n if n else None,
+            )
+            for option in question.options
+        ]
+        stats = QuestionStats(question, words.text, options, n, int(figure[RIGHT]))
+        sum_x = figure[SUM_X]
+        stats.discrimination = correlation_from_sums(
+            int(figure[PAIRED]), sum_x, figure[SUM_Y], sum_x, figure[SUM_YY], figure[SUM_XY]
         )
-    keys = {question_id: question.correct_ids for question_id, question in pool.items()}
-    option_index = {
-        question_id: {option.id: index for index, option in enumerate(question.options)}
-        for question_id, question in pool.items()
-    }
-    people = 0
-    for shown, answers_json in attempts:
-        answers = json.loads(answers_json) if answers_json else {}
-        asked = _asked(shown, answers, pool)
-        if not asked:
-            continue
-        people += 1
-        scores = [1 if frozenset(answers.get(question_id, ())) == keys[question_id] else 0 for question_id in asked]
-        for question_id, score, rest in zip(asked, scores, rest_scores(scores), strict=True):
-            item = stats[question_id]
-            item.n += 1
-            item.right += score
-            index = option_index[question_id]
-            for option_id in answers.get(question_id, ()):
-                position = index.get(option_id)
-                if position is not None:
-                    item.options[position].chosen += 1
-            if rest is not None:
-                sums = item._sums
-                sums[0] += 1
-                sums[1] += score
-                sums[2] += rest
-                sums[3] += rest * rest
-                sums[4] += score * rest
-    for item in stats.values():
-        count, sx, sy, syy, sxy = item._sums
-        item.discrimination = correlation_from_sums(int(count), sx, sy, sx, syy, sxy)
-        for option in item.options:
-            option.share = option.chosen / item.n if item.n else None
-        unused = [option.option.id for option in item.options if not option.option.correct and option.chosen == 0]
-        item.flags = flags_for(item.n, item.p, item.discrimination, unused)
-    return ModuleStats(module, module.text(language).title, people, list(stats.values()))
+        unused = [o.option.id for o in options if not o.option.correct and o.chosen == 0]
+        stats.flags = flags_for(n, stats.p, stats.discrimination, unused)
+        questions.append(stats)
+    return ModuleStats(module, module.text(language).title, counts.people, questions)
 
 
 # --- Reading the database -------------------------------------------------------------------
@@ -222,11 +257,13 @@ def module_stats(module: content.Module, attempts: Iterable[tuple[str | None, st
 
 def first_attempts(
     session: Session, module_ids: Sequence[int], country_ids: set[int] | None
-) -> dict[int, list[tuple[str | None, str]]]:
+) -> dict[int, list[tuple[str, int, str | None]]]:
     """Each person's first attempt at each of ``module_ids`` (people in ``country_ids``;
-    ``None``: everyone), as (shown, answers) JSON by module id. One statement."""
+    ``None``: everyone), as (answers JSON, questions asked, shown JSON) by module id. One
+    statement, whatever the number of people."""
+    found: dict[int, list[tuple[str, int, str | None]]] = {module_id: [] for module_id in module_ids}
     if not module_ids or (country_ids is not None and not country_ids):
-        return {}
+        return found
     ranked = sa.select(
         QuizAttempt.id,
         sa.func.row_number()
@@ -240,14 +277,58 @@ def first_attempts(
         ranked = ranked.join(User, User.id == QuizAttempt.user_id).where(User.country_id.in_(country_ids))
     first = ranked.subquery()
     query = (
-        sa.select(QuizAttempt.module_id, QuizAttempt.shown, QuizAttempt.answers)
+        sa.select(QuizAttempt.module_id, QuizAttempt.answers, QuizAttempt.total, QuizAttempt.shown)
         .join(first, first.c.id == QuizAttempt.id)
         .where(first.c.position == 1)
     )
-    found: dict[int, list[tuple[str | None, str]]] = {module_id: [] for module_id in module_ids}
-    for module_id, shown, answers in session.execute(query).tuples():
-        found[module_id].append((shown, answers))
+    for module_id, answers, total, shown in session.execute(query).tuples():
+        found[module_id].append((answers, total, shown))
     return found
+
+
+class TallyCache:
+    """Module tallies kept between page views (one per process), each valid while its
+    module's attempts and the people in its scope are unchanged: a new attempt recounts
+    only its own module."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[Hashable, ModuleTally]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, version: Hashable) -> ModuleTally | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None or found[0] != version:
+                return None
+            self._items.move_to_end(key)
+            return found[1]
+
+    def put(self, key: Hashable, version: Hashable, counts: ModuleTally) -> None:
+        with self._lock:
+            self._items[key] = (version, counts)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def _versions(session: Session, module_ids: Sequence[int], country_ids: set[int] | None) -> dict[int, Hashable]:
+    """What each module's tally depends on, in one small statement: its attempts (their
+    number and newest id) and, for a scoped reader, who is in the scope (their number and
+    the sum of their ids, which changes when someone moves in or out)."""
+    people: list[Any] = [sa.null(), sa.null()]
+    if country_ids is not None:
+        in_scope = User.country_id.in_(country_ids)
+        people = [
+            sa.select(sa.func.count()).where(in_scope).scalar_subquery(),
+            sa.select(sa.func.sum(User.id)).where(in_scope).scalar_subquery(),
+        ]
+    rows = session.execute(
+        sa.select(QuizAttempt.module_id, sa.func.count(), sa.func.max(QuizAttempt.id), *people)
+        .where(QuizAttempt.module_id.in_(module_ids))
+        .group_by(QuizAttempt.module_id)
+    ).tuples()
+    return {module_id: tuple(version) for module_id, *version in rows}
 
 
 @dataclass
@@ -267,8 +348,13 @@ def track_analysis(
     track: content.Track,
     country_ids: set[int] | None,
     language: str,
+    cache: TallyCache | None = None,
 ) -> TrackAnalysis:
-    """The item analysis of every active module of ``track`` for the people in ``country_ids``."""
+    """The item analysis of every active module of ``track`` for the people in ``country_ids``.
+
+    At most four statements whatever the number of people: the modules, what their tallies
+    depend on (with a ``cache``), the first attempts of the modules not cached, and the
+    names of the countries in reach."""
     items = curriculum.track_modules(track)
     rows = dict(
         session.execute(
@@ -279,11 +365,27 @@ def track_analysis(
         .tuples()
         .all()
     )
-    found = first_attempts(session, list(rows.values()), country_ids)
-    modules = [module_stats(item, found.get(rows[item.slug], []), language) for item in items if item.slug in rows]
+    active = [item for item in items if item.slug in rows]
+    scope = None if country_ids is None else frozenset(country_ids)
+    counted: dict[str, ModuleTally] = {}
+    versions: dict[int, Hashable] = {}
+    if cache is not None and active:
+        versions = _versions(session, [rows[item.slug] for item in active], country_ids)
+        for item in active:
+            found = cache.get((rows[item.slug], item.content_hash, scope), versions.get(rows[item.slug]))
+            if found is not None:
+                counted[item.slug] = found
+    missing = [item for item in active if item.slug not in counted]
+    if missing:
+        attempts = first_attempts(session, [rows[item.slug] for item in missing], country_ids)
+        for item in missing:
+            counted[item.slug] = tally(item, attempts[rows[item.slug]])
+            if cache is not None:
+                key = (rows[item.slug], item.content_hash, scope)
+                cache.put(key, versions.get(rows[item.slug]), counted[item.slug])
     countries = None
     if country_ids is not None:
         countries = list(
             session.scalars(sa.select(Country.code).where(Country.id.in_(country_ids)).order_by(Country.position))
         )
-    return TrackAnalysis(modules, countries)
+    return TrackAnalysis([module_stats(item, counted[item.slug], language) for item in active], countries)

@@ -11,7 +11,9 @@ including "not recorded", so trainers see who gained what.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -179,66 +181,72 @@ class GroupResult:
     """Scores of one group: the averages, and the gain of those who took both tests.
 
     Nobody is dropped silently: people with only a pre-test or only a post-test, and
-    pre-tests skipped on purpose (never a score), are counted and shown."""
+    pre-tests skipped on purpose (never a score), are counted and shown. Kept as counts
+    and sums, so that a group of any size is added up in the database."""
 
-    pre_scores: list[int] = field(default_factory=list)
-    post_scores: list[int] = field(default_factory=list)
-    gains: list[int] = field(default_factory=list)
-    pairs: list[tuple[int, int]] = field(default_factory=list)  # (pre, post) of those who took both
+    pre_count: int = 0
+    pre_sum: float = 0
+    post_count: int = 0
+    post_sum: float = 0
+    both: int = 0  # took both tests
+    both_pre_sum: float = 0
+    both_post_sum: float = 0
+    individual_count: int = 0  # took both, with a pre-test below full marks
+    individual_sum: float = 0.0  # of their individual normalised gains
     pre_only: int = 0
     post_only: int = 0
     skipped: int = 0  # pre-tests skipped on purpose
 
+    @classmethod
+    def person(cls, pre: int | None, post: int | None, skipped: bool = False) -> GroupResult:
+        """One person's part: their pre-test and post-test scores (``None``: not taken)."""
+        both = pre is not None and post is not None
+        gain = individual_gain(pre, post) if pre is not None and post is not None else None
+        return cls(
+            pre_count=int(pre is not None),
+            pre_sum=pre or 0,
+            post_count=int(post is not None),
+            post_sum=post or 0,
+            both=int(both),
+            both_pre_sum=(pre or 0) if both else 0,
+            both_post_sum=(post or 0) if both else 0,
+            individual_count=int(gain is not None),
+            individual_sum=gain or 0.0,
+            pre_only=int(pre is not None and post is None),
+            post_only=int(pre is None and post is not None),
+            skipped=int(skipped),
+        )
+
+    def add(self, other: GroupResult) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     @staticmethod
-    def _mean(values: list[int] | list[float]) -> float | None:
-        return sum(values) / len(values) if values else None
+    def _mean(total: float, count: int) -> float | None:
+        return total / count if count else None
 
     @property
     def pre_mean(self) -> float | None:
-        return self._mean(self.pre_scores)
+        return self._mean(self.pre_sum, self.pre_count)
 
     @property
     def post_mean(self) -> float | None:
-        return self._mean(self.post_scores)
+        return self._mean(self.post_sum, self.post_count)
 
     @property
     def gain_mean(self) -> float | None:
-        return self._mean(self.gains)
-
-    @property
-    def both(self) -> int:
-        return len(self.pairs)
+        """The mean gain in points of the people who took both tests."""
+        return self._mean(self.both_post_sum - self.both_pre_sum, self.both)
 
     @property
     def normalised_gain(self) -> float | None:
         """The class-average normalised gain <g> of the people who took both tests."""
-        return normalised_gain(
-            self._mean([pre for pre, _post in self.pairs]), self._mean([post for _pre, post in self.pairs])
-        )
-
-    @property
-    def individual_gains(self) -> list[float]:
-        """Each person's normalised gain (people with a perfect pre-test have none)."""
-        return [g for pre, post in self.pairs if (g := individual_gain(pre, post)) is not None]
+        return normalised_gain(self._mean(self.both_pre_sum, self.both), self._mean(self.both_post_sum, self.both))
 
     @property
     def individual_gain_mean(self) -> float | None:
-        return self._mean(self.individual_gains)
-
-    def add(self, person: _PersonScores) -> None:
-        if person.pre is not None:
-            self.pre_scores.append(person.pre)
-        if person.post is not None:
-            self.post_scores.append(person.post)
-        if person.pre is not None and person.post is not None:
-            self.gains.append(person.post - person.pre)
-            self.pairs.append((person.pre, person.post))
-        elif person.pre is not None:
-            self.pre_only += 1
-        elif person.post is not None:
-            self.post_only += 1
-        if person.skipped:
-            self.skipped += 1
+        """The mean of individual normalised gains (people with full marks before have none)."""
+        return self._mean(self.individual_sum, self.individual_count)
 
 
 @dataclass
@@ -248,44 +256,57 @@ class TrackResults:
     by_country: dict[str, GroupResult]
 
 
-@dataclass
-class _PersonScores:
-    sex: Sex
-    country: str
-    pre: int | None = None
-    post: int | None = None
-    skipped: bool = False
-
-
 def results(session: Session, track_row: Track, country_ids: set[int] | None) -> TrackResults:
     """Pre/post results of a track for the people in ``country_ids`` (``None``: everyone).
-    Every sex appears, "not recorded" included; a skipped pre-test is counted, never scored."""
-    query = (
+    Every sex appears, "not recorded" included; a skipped pre-test is counted, never scored.
+    Added up in the database, by sex and country: one statement, whatever the number of people."""
+    taken_pre = sa.and_(TrackAssessment.phase == AssessmentPhase.PRE, TrackAssessment.skipped.is_(False))
+    per_person = (
         sa.select(
-            TrackAssessment.user_id,
-            TrackAssessment.phase,
-            TrackAssessment.score,
-            TrackAssessment.skipped,
-            User.sex,
-            Country.code,
+            User.sex.label("sex"),
+            Country.code.label("country"),
+            sa.func.max(sa.case((taken_pre, TrackAssessment.score))).label("pre"),
+            sa.func.max(sa.case((TrackAssessment.phase == AssessmentPhase.POST, TrackAssessment.score))).label("post"),
+            sa.func.max(sa.case((TrackAssessment.skipped.is_(True), 1), else_=0)).label("skipped"),
         )
         .join(User, User.id == TrackAssessment.user_id)
         .join(Country, Country.id == User.country_id)
         .where(TrackAssessment.track_id == track_row.id)
+        .group_by(TrackAssessment.user_id, User.sex, Country.code)
     )
     if country_ids is not None:
-        query = query.where(User.country_id.in_(country_ids))
-    people: dict[int, _PersonScores] = {}
-    for user_id, phase, value, skipped, sex, country in session.execute(query):
-        person = people.setdefault(user_id, _PersonScores(sex, country))
-        if skipped:
-            person.skipped = True
-        else:
-            setattr(person, str(phase), value)
+        per_person = per_person.where(User.country_id.in_(country_ids))
+    person = per_person.subquery()
+    both = sa.and_(person.c.pre.is_not(None), person.c.post.is_not(None))
+    below_full = sa.and_(both, person.c.pre < 100)
+
+    def count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    def total(condition: sa.ColumnElement[bool], value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, value))), 0)
+
+    groups = sa.select(
+        person.c.sex,
+        person.c.country,
+        sa.func.count(person.c.pre),
+        sa.func.coalesce(sa.func.sum(person.c.pre), 0),
+        sa.func.count(person.c.post),
+        sa.func.coalesce(sa.func.sum(person.c.post), 0),
+        count(both),
+        total(both, person.c.pre),
+        total(both, person.c.post),
+        count(below_full),
+        total(below_full, sa.cast(person.c.post - person.c.pre, sa.Float) / (100 - person.c.pre)),
+        count(sa.and_(person.c.pre.is_not(None), person.c.post.is_(None))),
+        count(sa.and_(person.c.pre.is_(None), person.c.post.is_not(None))),
+        sa.func.coalesce(sa.func.sum(person.c.skipped), 0),
+    ).group_by(person.c.sex, person.c.country)
     overall = GroupResult()
     by_sex = {sex: GroupResult() for sex in Sex}
     by_country: dict[str, GroupResult] = {}
-    for person in people.values():
-        for group in (overall, by_sex[person.sex], by_country.setdefault(person.country, GroupResult())):
-            group.add(person)
+    for sex, country, *figures in session.execute(groups).tuples():
+        group = GroupResult(*(float(value) if isinstance(value, Decimal) else value for value in figures))
+        for target in (overall, by_sex[Sex(sex)], by_country.setdefault(country, GroupResult())):
+            target.add(group)
     return TrackResults(overall, by_sex, by_country)

@@ -555,7 +555,14 @@ def item_analysis(slug: str) -> str:
     return render_template(
         "learn/analysis.html",
         track=item,
-        report=analysis.track_analysis(session, current_curriculum(), item, scope, language),
+        report=analysis.track_analysis(
+            session,
+            current_curriculum(),
+            item,
+            scope,
+            language,
+            cache=current_app.extensions.setdefault("lms.item_analysis", analysis.TallyCache()),
+        ),
         results=assessment.results(session, row, scope),
         language=language,
     )

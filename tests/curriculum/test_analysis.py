@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from lms import db
-from lms.curriculum import assessment, content
+from lms.curriculum import analysis, assessment, content
 from lms.curriculum.analysis import (
     EASY,
     HARD,
@@ -26,10 +26,12 @@ from lms.curriculum.analysis import (
     module_stats,
     point_biserial,
     rest_scores,
+    tally,
 )
 from lms.curriculum.assessment import GroupResult, individual_gain, normalised_gain
 from lms.models import (
     AssessmentPhase,
+    Country,
     Module,
     ModuleCompletion,
     ModuleRevision,
@@ -130,8 +132,15 @@ def _module() -> content.Module:
     return content.Module("m", "t", ["all"], 10, 1, 80, 2, [], original, {"bs": text("bs", "Pitanje")})
 
 
-def _attempt(shown: list[tuple[str, list[str]]] | None, answers: dict[str, list[str]]) -> tuple[str | None, str]:
-    return (json.dumps(shown) if shown is not None else None, json.dumps(answers))
+def _attempt(shown: list[tuple[str, list[str]]] | None, answers: dict[str, list[str]]) -> tuple[str, int, str | None]:
+    """An attempt as the page reads it: answers, questions asked, shown."""
+    asked = len(shown) if shown is not None else len(answers)
+    return (json.dumps(answers), asked, json.dumps(shown) if shown is not None else None)
+
+
+def _stats(attempts: list[tuple[str, int, str | None]], language: str = "en") -> analysis.ModuleStats:
+    module = _module()
+    return module_stats(module, tally(module, attempts), language)
 
 
 HAND_ATTEMPTS = [
@@ -143,7 +152,7 @@ HAND_ATTEMPTS = [
 
 
 def test_module_statistics_from_first_attempts() -> None:
-    stats = module_stats(_module(), HAND_ATTEMPTS, "en")
+    stats = _stats(HAND_ATTEMPTS)
     assert stats.people == 4
     q1, q2, q3 = stats.questions
     # q1: scores 1,0,1,0 against rests 1,1,1,0 -> r = .5 / sqrt(.75)
@@ -161,7 +170,7 @@ def test_module_statistics_from_first_attempts() -> None:
 
 
 def test_module_statistics_are_judged_from_twenty_answers_in_the_readers_language() -> None:
-    stats = module_stats(_module(), HAND_ATTEMPTS * 5, "bs")
+    stats = _stats(HAND_ATTEMPTS * 5, "bs")
     q1, q2, q3 = stats.questions
     assert (q1.n, q1.p) == (20, 0.5)
     assert q1.discrimination == pytest.approx(0.5 / math.sqrt(0.75))  # the same people, five times
@@ -175,10 +184,19 @@ def test_module_statistics_are_judged_from_twenty_answers_in_the_readers_languag
 
 def test_a_question_everybody_gets_right_has_no_discrimination() -> None:
     attempts = [_attempt([("q1", ["a", "b", "c"]), ("q2", ["a", "b"])], {"q1": ["a"], "q2": [o]}) for o in "ab" * 10]
-    q1, q2, _q3 = module_stats(_module(), attempts, "en").questions
+    q1, q2, _q3 = _stats(attempts).questions
     assert (q1.n, q1.p, q1.discrimination) == (20, 1.0, None)
     assert q1.flags == [Flag(EASY), Flag(UNUSED_OPTION, "b"), Flag(UNUSED_OPTION, "c")]
     assert q2.p == 0.5 and q2.discrimination is None  # everybody alike on the rest (q1)
+
+
+def test_an_unanswered_question_counts_wrong_and_a_removed_one_not_at_all() -> None:
+    shown = [("q1", ["a", "b", "c"]), ("q2", ["a", "b"]), ("q9", ["a", "b"])]  # q9 has left the pool
+    counts = tally(_module(), [_attempt(shown, {"q1": ["a"], "q9": ["a"]})])
+    assert counts.people == 1
+    assert counts.figures["q1"][:2] == [1, 1] and counts.figures["q2"][:2] == [1, 0]
+    assert "q9" not in counts.figures
+    assert tally(_module(), [_attempt([("q9", ["a"])], {"q9": ["a"]})]).people == 0
 
 
 def test_gain_of_a_group_counts_everyone() -> None:
@@ -190,11 +208,14 @@ def test_gain_of_a_group_counts_everyone() -> None:
         (None, 80, True),
         (100, 100, False),
     ]:
-        group.add(assessment._PersonScores(Sex.FEMALE, "RS", pre, post, skipped))
+        group.add(GroupResult.person(pre, post, skipped))
     assert (group.both, group.pre_only, group.post_only, group.skipped) == (3, 1, 1, 1)
+    assert (group.pre_count, group.post_count) == (4, 4)
+    assert group.pre_mean == pytest.approx(190 / 4) and group.post_mean == pytest.approx(310 / 4)
     # Means of those who took both: before (40+20+100)/3, after (70+60+100)/3.
+    assert group.gain_mean == pytest.approx(70 / 3)
     assert group.normalised_gain == pytest.approx((230 / 3 - 160 / 3) / (100 - 160 / 3))
-    assert group.individual_gains == [pytest.approx(0.5), pytest.approx(0.5)]  # the perfect pre-test has none
+    assert group.individual_count == 2  # the perfect pre-test has none
     assert group.individual_gain_mean == pytest.approx(0.5)
     assert GroupResult().normalised_gain is None and GroupResult().individual_gain_mean is None
 
@@ -267,6 +288,21 @@ def test_a_trainer_sees_the_first_attempts_of_learners_in_reach(client, make_use
     rows = _question_rows(coordinator.get("/learn/tracks/basics/analysis").get_data(as_text=True))
     assert rows["Question q1?"][:2] == ["2", "50%"]
     assert "Option c of q1 (50%)" in rows["Question q1?"][3]
+
+
+def test_new_attempts_and_people_who_move_are_counted_at_once(client, make_user, session) -> None:
+    learner = make_user(roles=[Role.TRAINEE], country="RS")
+    add_attempt(session, learner, "first-module", {"q1": ["a"]}, days_ago=3)
+    login_as(client, make_user("trainer.rs@example.org", roles={Role.TRAINER: "RS"}))
+    assert _question_rows(client.get("/learn/tracks/basics/analysis").get_data(as_text=True))["Question q1?"][0] == "1"
+    add_attempt(session, make_user(roles=[Role.TRAINEE], country="RS"), "first-module", {"q1": ["b"]}, days_ago=1)
+    rows = _question_rows(client.get("/learn/tracks/basics/analysis").get_data(as_text=True))
+    assert rows["Question q1?"][:2] == ["2", "50%"]
+    moved = session.get(User, learner.id)
+    moved.country_id = session.scalar(sa.select(Country.id).where(Country.code == "MK"))
+    session.commit()
+    rows = _question_rows(client.get("/learn/tracks/basics/analysis").get_data(as_text=True))
+    assert rows["Question q1?"][:2] == ["1", "0%"]  # no longer in the trainer's reach
 
 
 def test_question_and_option_text_in_the_readers_language(client, make_user, session) -> None:
@@ -389,9 +425,9 @@ def test_normalised_gain_by_sex_and_country_never_drops_anyone(app, client, make
     assert everyone.individual_gain_mean == pytest.approx((0.5 + 0.5 + 0) / 3)
     assert women.normalised_gain == pytest.approx(0.5) and women.both == 2
     assert (men.both, men.normalised_gain, men.pre_only, men.skipped) == (1, 0, 1, 1)
-    assert (unrecorded.both, unrecorded.normalised_gain, unrecorded.individual_gains) == (1, None, [])
+    assert (unrecorded.both, unrecorded.normalised_gain, unrecorded.individual_count) == (1, None, 0)
     assert (unrecorded.post_only, unrecorded.skipped) == (1, 1)
-    assert sorted(everyone.pre_scores) == [20, 30, 40, 50, 100]  # a skipped pre-test is never a score
+    assert (everyone.pre_count, everyone.pre_mean) == (5, 48)  # a skipped pre-test is never a score
 
     login_as(client, make_user(roles={Role.COORDINATOR: None}, country="REG"))
     page = client.get("/learn/tracks/basics/results").get_data(as_text=True)
