@@ -105,12 +105,12 @@ def test_duplicate_slugs_and_track_listing(content_dir) -> None:
 
 
 def test_translation_needs_its_source_and_the_same_questions(content_dir) -> None:
-    (content_dir / "basics" / "missing-module.sr-Latn.md").write_text(translation("missing-module", "sr-Latn"))
+    (content_dir / "basics" / "missing-module.hr.md").write_text(translation("missing-module", "hr"))
     bad_ids = translation("second-module", "mk").replace("id: q5", "id: q9")
     (content_dir / "basics" / "second-module.mk.md").write_text(bad_ids)
     (content_dir / "basics" / "second-module.xx.md").write_text(translation("second-module", "xx"))
     problems = " ".join(_problems(content_dir))
-    assert "missing-module.sr-Latn.md:2: the original module 'missing-module.md' is missing" in problems
+    assert "missing-module.hr.md:2: the original module 'missing-module.md' is missing" in problems
     assert "second-module.mk.md" in problems and "the questions differ from the original's" in problems
     assert "unknown language 'xx'" in problems
 
