@@ -44,7 +44,7 @@ SEED = 1325
 # The track the demo tells its story with: most learners take it, so its item analysis is
 # judged (20 answers or more per question); a few take each other track.
 MAIN_TRACK = "gender-equality-in-the-armed-forces"
-MAIN_SHARE, OTHER_SHARE = 0.4, 0.1
+MAIN_SHARE, OTHER_SHARE = 0.35, 0.06
 LANGUAGES = {"BA": "bs", "ME": "cnr", "MK": "mk", "RS": "sr-Latn"}
 FIRST_DAY, LAST_DAY = 330, 75  # days ago that learners start a track, at the earliest and latest
 
