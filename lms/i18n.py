@@ -10,9 +10,8 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, g, has_request_context, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent
+from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext as _p
 from flask_login import current_user
 
 from lms.config import ROOT
@@ -66,28 +65,28 @@ ROLE_LABELS = {
 }
 ROLE_LABELS_FOR = {
     Sex.FEMALE: {
-        Role.ADMIN: _p("a woman's role", "Administrator"),
-        Role.COORDINATOR: _p("a woman's role", "Coordinator"),
-        Role.TRAINER: _p("a woman's role", "Trainer"),
-        Role.COACH: _p("a woman's role", "Coach"),
-        Role.TRAINEE: _p("a woman's role", "Trainee"),
+        Role.ADMIN: lazy_pgettext("a woman's role", "Administrator"),
+        Role.COORDINATOR: lazy_pgettext("a woman's role", "Coordinator"),
+        Role.TRAINER: lazy_pgettext("a woman's role", "Trainer"),
+        Role.COACH: lazy_pgettext("a woman's role", "Coach"),
+        Role.TRAINEE: lazy_pgettext("a woman's role", "Trainee"),
     },
     Sex.MALE: {
-        Role.ADMIN: _p("a man's role", "Administrator"),
-        Role.COORDINATOR: _p("a man's role", "Coordinator"),
-        Role.TRAINER: _p("a man's role", "Trainer"),
-        Role.COACH: _p("a man's role", "Coach"),
-        Role.TRAINEE: _p("a man's role", "Trainee"),
+        Role.ADMIN: lazy_pgettext("a man's role", "Administrator"),
+        Role.COORDINATOR: lazy_pgettext("a man's role", "Coordinator"),
+        Role.TRAINER: lazy_pgettext("a man's role", "Trainer"),
+        Role.COACH: lazy_pgettext("a man's role", "Coach"),
+        Role.TRAINEE: lazy_pgettext("a man's role", "Trainee"),
     },
 }
 CATEGORY_LABELS_FOR = {
     Sex.FEMALE: {
-        Category.CADET: _p("a woman's category", "Cadet"),
-        Category.COMMANDER: _p("a woman's category", "Commander"),
+        Category.CADET: lazy_pgettext("a woman's category", "Cadet"),
+        Category.COMMANDER: lazy_pgettext("a woman's category", "Commander"),
     },
     Sex.MALE: {
-        Category.CADET: _p("a man's category", "Cadet"),
-        Category.COMMANDER: _p("a man's category", "Commander"),
+        Category.CADET: lazy_pgettext("a man's category", "Cadet"),
+        Category.COMMANDER: lazy_pgettext("a man's category", "Commander"),
     },
 }
 COUNTRY_LABELS = {
