@@ -457,7 +457,25 @@ def _sqlite_connect(path: Path, *, mode: str) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, timeout=db.SQLITE_BUSY_TIMEOUT_MS / 1000)
 
 
+def _require_whole(path: Path) -> None:
+    """A SQLite file as long as its header says: a cut-off copy can pass ``quick_check`` when
+    the pages it lost held nothing yet (an empty table's root page), so its length is checked."""
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if len(header) < 100:
+        raise BackupError(f"{path} is damaged (shorter than a SQLite header).")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count in the header is valid when its "version-valid-for" matches the change counter.
+    if header[92:96] == header[24:28] and path.stat().st_size < page_size * pages:
+        raise BackupError(
+            f"{path} is damaged: it holds {path.stat().st_size} bytes of the {page_size * pages} its header announces."
+        )
+
+
 def _require_intact(connection: sqlite3.Connection, path: Path) -> None:
+    _require_whole(path)
     result = connection.execute("PRAGMA quick_check").fetchone()
     if not result or result[0] != "ok":
         raise BackupError(f"{path} is damaged (SQLite quick_check: {result[0] if result else 'no answer'}).")
